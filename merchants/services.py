@@ -1,0 +1,52 @@
+"""Writes on merchants and their users."""
+
+from typing import Any
+
+from django.db import transaction
+
+from merchants.models import Membership, Merchant, User
+from warehouses.models import Warehouse
+
+DEFAULT_WAREHOUSE_NAME = "Default"
+
+
+@transaction.atomic
+def merchant_create(*, name: str, **fields: Any) -> Merchant:
+    """Create a merchant together with its Default warehouse, in one transaction."""
+    merchant = Merchant(name=name.strip(), **fields)
+    merchant.full_clean()
+    merchant.save()
+    Warehouse.objects.create(
+        merchant=merchant, external_code="", name=DEFAULT_WAREHOUSE_NAME, is_default=True
+    )
+    return merchant
+
+
+@transaction.atomic
+def merchant_delete(*, merchant: Merchant) -> None:
+    """Delete a merchant and everything it owns.
+
+    The database refuses to delete a Default warehouse while its merchant exists; deleting the
+    merchant itself is the one case where it must go, so the flag is lifted inside the same
+    transaction.
+    """
+    Warehouse.objects.filter(merchant=merchant, is_default=True).update(is_default=False)
+    merchant.delete()
+
+
+def membership_grant(*, user: User, merchant: Merchant) -> Membership:
+    membership, _ = Membership.objects.get_or_create(user=user, merchant=merchant)
+    return membership
+
+
+def connection_secrets_update(*, connection, secrets: dict[str, str]) -> None:
+    """Replace the write-only secrets of a merchant's or a cart's connection.
+
+    A blank value keeps the stored one, so a form can leave secret fields empty.
+    """
+    current = connection.get_secrets()
+    for name, value in secrets.items():
+        if value:
+            current[name] = value
+    connection.set_secrets(current)
+    connection.save(update_fields=["secrets_ciphertext", "updated_at"])

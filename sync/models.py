@@ -1,0 +1,208 @@
+"""Sync runs (one row per download or upload), alerts, and the scheduler's heartbeats."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from carts.models import Cart
+from integration_manager.models import tenant_manager
+from merchants.models import Merchant
+
+
+class RunKind(models.TextChoices):
+    DOWNLOAD = "download", "Inventory download"
+    UPLOAD = "upload", "Cart upload"
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    AUTOMATIC = "automatic", "Automatic (new warehouse data)"
+    MANUAL = "manual", "By hand"
+    PUSH = "push", "Pushed by the warehouse system"
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partly failed"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+    HELD = "held", "Held for review"
+
+    @property
+    def badge(self) -> str:
+        return _RUN_BADGES[self]
+
+    @property
+    def is_finished(self) -> bool:
+        return self not in (RunState.QUEUED, RunState.RUNNING)
+
+
+_RUN_BADGES = {
+    RunState.QUEUED: "grey",
+    RunState.RUNNING: "blue",
+    RunState.SUCCEEDED: "green",
+    RunState.PARTIAL: "amber",
+    RunState.FAILED: "red",
+    RunState.SKIPPED: "grey",
+    RunState.HELD: "amber",
+}
+
+
+def _count(field: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0}), name=f"syncrun_{field}_not_negative"
+    )
+
+
+class SyncRun(models.Model):
+    """One execution of a merchant's inventory download or of a cart's upload.
+
+    The database allows one running download per merchant and one running upload per cart
+    (partial unique indexes): starting a run is an atomic claim, and the loser is recorded as
+    skipped.
+    """
+
+    kind = models.CharField(max_length=16, choices=RunKind.choices)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="sync_runs")
+    cart = models.ForeignKey(
+        Cart, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    trigger = models.CharField(max_length=16, choices=RunTrigger.choices)
+    state = models.CharField(max_length=16, choices=RunState.choices, default=RunState.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    records_read = models.PositiveIntegerField("Read", default=0)
+    records_changed = models.PositiveIntegerField("Changed", default=0)
+    items_sent = models.PositiveIntegerField("Sent", default=0)
+    items_skipped = models.PositiveIntegerField("Skipped", default=0)
+    items_failed = models.PositiveIntegerField("Failed", default=0)
+    message = models.TextField(blank=True, default="")
+    log = models.TextField(blank=True, default="")
+    task_id = models.CharField(max_length=255, blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = tenant_manager("merchant")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=RunKind.DOWNLOAD, cart__isnull=True)
+                | Q(kind=RunKind.UPLOAD, cart__isnull=False),
+                name="syncrun_cart_only_for_uploads",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant"],
+                condition=Q(kind=RunKind.DOWNLOAD, state=RunState.RUNNING),
+                name="syncrun_one_running_download_per_merchant",
+            ),
+            models.UniqueConstraint(
+                fields=["cart"],
+                condition=Q(kind=RunKind.UPLOAD, state=RunState.RUNNING),
+                name="syncrun_one_running_upload_per_cart",
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True)
+                | Q(started_at__isnull=True)
+                | Q(finished_at__gte=F("started_at")),
+                name="syncrun_finishes_after_start",
+            ),
+            _count("records_read"),
+            _count("records_changed"),
+            _count("items_sent"),
+            _count("items_skipped"),
+            _count("items_failed"),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "kind", "-created_at"], name="syncrun_merchant_kind"),
+            models.Index(fields=["cart", "-created_at"], name="syncrun_cart"),
+            models.Index(fields=["state"], name="syncrun_state"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.cart or self.merchant
+        return f"{self.get_kind_display()} #{self.pk} of {target}"
+
+    @property
+    def state_badge(self) -> str:
+        return RunState(self.state).badge
+
+
+class AlertSeverity(models.TextChoices):
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+    @property
+    def badge(self) -> str:
+        return "amber" if self is AlertSeverity.WARNING else "red"
+
+
+class Alert(models.Model):
+    """A problem that needs a person. Open until it resolves itself or is dismissed.
+
+    `key` identifies the problem (for example `download`, `cart:3:connection`,
+    `listing:812:failing`) so a problem that recurs updates its open alert instead of adding one;
+    the database allows one open alert per merchant and key.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="alerts")
+    cart = models.ForeignKey(
+        Cart, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    key = models.CharField(max_length=200)
+    severity = models.CharField(
+        max_length=16, choices=AlertSeverity.choices, default=AlertSeverity.ERROR
+    )
+    title = models.CharField(max_length=200)
+    message = models.TextField(blank=True, default="")
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    occurrences = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = tenant_manager("merchant")
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "key"],
+                condition=Q(resolved_at__isnull=True, dismissed_at__isnull=True),
+                name="alert_one_open_per_key",
+            ),
+            models.CheckConstraint(condition=Q(occurrences__gte=1), name="alert_occurrences_min"),
+        ]
+        indexes = [models.Index(fields=["merchant", "-last_seen_at"], name="alert_merchant")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None and self.dismissed_at is None
+
+    @property
+    def severity_badge(self) -> str:
+        return AlertSeverity(self.severity).badge
+
+
+class Heartbeat(models.Model):
+    """When a part of the scheduler last showed life: `beat`, or `worker:<queue>`."""
+
+    component = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.component} at {self.at:%Y-%m-%d %H:%M:%S}"
