@@ -51,9 +51,7 @@ class Merchant(TimeStampedModel, Connection):
         help_text="Off: never download. Scheduled: download every N minutes. Automatic: the "
         "warehouse system pushes inventory to our API and we never poll.",
     )
-    inventory_interval_minutes = models.PositiveIntegerField(
-        "Download every (minutes)", default=15
-    )
+    inventory_interval_minutes = models.PositiveIntegerField("Download every (minutes)", default=15)
     suspicious_change_percent = models.PositiveSmallIntegerField(
         "Hold a download when more than this % of products vanish or drop to 0",
         default=50,
@@ -72,7 +70,9 @@ class Merchant(TimeStampedModel, Connection):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(inventory_interval_minutes__gte=1, inventory_interval_minutes__lte=10080),
+                condition=Q(
+                    inventory_interval_minutes__gte=1, inventory_interval_minutes__lte=10080
+                ),
                 name="merchant_inventory_interval_range",
                 violation_error_message="The download interval must be 1 to 10080 minutes.",
             ),

@@ -163,9 +163,7 @@ class InventoryLevelChange(models.Model):
     """One row per change of a level: the history behind the product page's chart."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="level_changes")
-    warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.CASCADE, related_name="level_changes"
-    )
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="level_changes")
     quantity_on_hand = models.IntegerField(default=0)
     quantity_available = models.IntegerField(default=0)
     recorded_at = models.DateTimeField()
@@ -186,4 +184,7 @@ class InventoryLevelChange(models.Model):
             )
         ]
 
-
+    def __str__(self) -> str:
+        return (
+            f"{self.product_id}@{self.warehouse_id} {self.recorded_at}: {self.quantity_available}"
+        )

@@ -4,69 +4,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Cart',
+            name="Cart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('connector_key', models.CharField(blank=True, help_text='The platform this connection talks to (a key of the connector registry).', max_length=64, verbose_name='Connector')),
-                ('connection_parameters', models.JSONField(blank=True, default=dict, verbose_name='Connection parameters')),
-                ('secrets_ciphertext', models.TextField(blank=True, default='', editable=False)),
-                ('name', models.CharField(max_length=200)),
-                ('upload_mode', models.CharField(choices=[('off', 'Off'), ('scheduled', 'Scheduled'), ('automatic', 'Automatic')], default='off', help_text='Off: never upload. Scheduled: every N minutes. Automatic: as soon as new warehouse data arrives.', max_length=16, verbose_name='Inventory Upload Service')),
-                ('upload_interval_minutes', models.PositiveIntegerField(default=15, verbose_name='Upload every (minutes)')),
-                ('push_alias_name', models.CharField(blank=True, default='', help_text="Empty: Master SKU. Otherwise the alias name whose codes match the cart's SKUs; products without that alias are skipped.", max_length=100, verbose_name='Push Inventory Using Alias')),
-                ('minimum_inventory_level', models.PositiveIntegerField(default=0, help_text='When Quantity Available is below this, post 0. 0 turns it off.', verbose_name='Minimum Inventory Level')),
-                ('item_filter_mode', models.CharField(choices=[('off', 'Off (sync every SKU)'), ('whitelist', 'Whitelist (sync only the listed SKUs)'), ('blacklist', 'Blacklist (sync every SKU except the listed ones)')], default='off', max_length=16, verbose_name='Item Filters')),
-                ('reconcile_interval_minutes', models.PositiveIntegerField(default=1440, help_text='How often the whole cart is read back to find quantities edited in the cart.', verbose_name='Re-read the cart every (minutes)')),
-                ('failure_alert_threshold', models.PositiveSmallIntegerField(default=3, verbose_name='Alert after this many consecutive failures of an item')),
-                ('last_reconciled_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('reconcile_requested', models.BooleanField(default=False, editable=False)),
-                ('next_upload_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('scheduling_paused_reason', models.TextField(blank=True, default='', editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "connector_key",
+                    models.CharField(
+                        blank=True,
+                        help_text="The platform this connection talks to (a key of the connector registry).",
+                        max_length=64,
+                        verbose_name="Connector",
+                    ),
+                ),
+                (
+                    "connection_parameters",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="Connection parameters"
+                    ),
+                ),
+                ("secrets_ciphertext", models.TextField(blank=True, default="", editable=False)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "upload_mode",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off"),
+                            ("scheduled", "Scheduled"),
+                            ("automatic", "Automatic"),
+                        ],
+                        default="off",
+                        help_text="Off: never upload. Scheduled: every N minutes. Automatic: as soon as new warehouse data arrives.",
+                        max_length=16,
+                        verbose_name="Inventory Upload Service",
+                    ),
+                ),
+                (
+                    "upload_interval_minutes",
+                    models.PositiveIntegerField(default=15, verbose_name="Upload every (minutes)"),
+                ),
+                (
+                    "push_alias_name",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="Empty: Master SKU. Otherwise the alias name whose codes match the cart's SKUs; products without that alias are skipped.",
+                        max_length=100,
+                        verbose_name="Push Inventory Using Alias",
+                    ),
+                ),
+                (
+                    "minimum_inventory_level",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="When Quantity Available is below this, post 0. 0 turns it off.",
+                        verbose_name="Minimum Inventory Level",
+                    ),
+                ),
+                (
+                    "item_filter_mode",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off (sync every SKU)"),
+                            ("whitelist", "Whitelist (sync only the listed SKUs)"),
+                            ("blacklist", "Blacklist (sync every SKU except the listed ones)"),
+                        ],
+                        default="off",
+                        max_length=16,
+                        verbose_name="Item Filters",
+                    ),
+                ),
+                (
+                    "reconcile_interval_minutes",
+                    models.PositiveIntegerField(
+                        default=1440,
+                        help_text="How often the whole cart is read back to find quantities edited in the cart.",
+                        verbose_name="Re-read the cart every (minutes)",
+                    ),
+                ),
+                (
+                    "failure_alert_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        verbose_name="Alert after this many consecutive failures of an item",
+                    ),
+                ),
+                ("last_reconciled_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("reconcile_requested", models.BooleanField(default=False, editable=False)),
+                ("next_upload_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "scheduling_paused_reason",
+                    models.TextField(blank=True, default="", editable=False),
+                ),
             ],
             options={
-                'ordering': ['merchant__name', 'name'],
+                "ordering": ["merchant__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='CartListing',
+            name="CartListing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_item_id', models.CharField(max_length=255, verbose_name='Cart item id')),
-                ('external_parent_id', models.CharField(blank=True, max_length=255, verbose_name='Cart parent id')),
-                ('sku', models.CharField(blank=True, max_length=255, verbose_name='SKU')),
-                ('title', models.CharField(blank=True, default='', max_length=500)),
-                ('is_inventory_enabled', models.BooleanField(default=True, verbose_name='Inventory Enabled')),
-                ('cart_quantity', models.IntegerField(blank=True, null=True, verbose_name='Cart quantity')),
-                ('posted_quantity', models.IntegerField(blank=True, null=True, verbose_name='Posted quantity')),
-                ('status', models.CharField(choices=[('pending', 'Not synced yet'), ('in_sync', 'In sync'), ('updated', 'Updated'), ('not_tracked', 'Inventory not tracked in the cart'), ('no_match', 'No product matches this SKU'), ('ambiguous', 'Several products match this SKU'), ('filtered', 'Excluded by Item Filters'), ('failed', 'Failed'), ('removed', 'No longer in the cart')], default='pending', max_length=16)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('last_synced_at', models.DateTimeField(blank=True, null=True, verbose_name='Last Cart Sync Date')),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_item_id", models.CharField(max_length=255, verbose_name="Cart item id")),
+                (
+                    "external_parent_id",
+                    models.CharField(blank=True, max_length=255, verbose_name="Cart parent id"),
+                ),
+                ("sku", models.CharField(blank=True, max_length=255, verbose_name="SKU")),
+                ("title", models.CharField(blank=True, default="", max_length=500)),
+                (
+                    "is_inventory_enabled",
+                    models.BooleanField(default=True, verbose_name="Inventory Enabled"),
+                ),
+                (
+                    "cart_quantity",
+                    models.IntegerField(blank=True, null=True, verbose_name="Cart quantity"),
+                ),
+                (
+                    "posted_quantity",
+                    models.IntegerField(blank=True, null=True, verbose_name="Posted quantity"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not synced yet"),
+                            ("in_sync", "In sync"),
+                            ("updated", "Updated"),
+                            ("not_tracked", "Inventory not tracked in the cart"),
+                            ("no_match", "No product matches this SKU"),
+                            ("ambiguous", "Several products match this SKU"),
+                            ("filtered", "Excluded by Item Filters"),
+                            ("failed", "Failed"),
+                            ("removed", "No longer in the cart"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, default="")),
+                (
+                    "last_synced_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="Last Cart Sync Date"),
+                ),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['sku', 'external_item_id'],
+                "ordering": ["sku", "external_item_id"],
             },
         ),
         migrations.CreateModel(
-            name='ItemFilter',
+            name="ItemFilter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=255, verbose_name='SKU')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sku", models.CharField(max_length=255, verbose_name="SKU")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['sku'],
+                "ordering": ["sku"],
             },
         ),
     ]

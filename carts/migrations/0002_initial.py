@@ -5,95 +5,154 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('carts', '0001_initial'),
-        ('merchants', '0001_initial'),
-        ('warehouses', '0001_initial'),
+        ("carts", "0001_initial"),
+        ("merchants", "0001_initial"),
+        ("warehouses", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cart',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='carts', to='merchants.merchant'),
+            model_name="cart",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="carts",
+                to="merchants.merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='cart',
-            name='sync_warehouse',
-            field=models.ForeignKey(blank=True, help_text='Empty: Combine All Locations (the sum over enabled warehouses).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='warehouses.warehouse', verbose_name='Sync Inventory With Warehouse'),
+            model_name="cart",
+            name="sync_warehouse",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: Combine All Locations (the sum over enabled warehouses).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="warehouses.warehouse",
+                verbose_name="Sync Inventory With Warehouse",
+            ),
         ),
         migrations.AddField(
-            model_name='cartlisting',
-            name='cart',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='listings', to='carts.cart'),
+            model_name="cartlisting",
+            name="cart",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="listings",
+                to="carts.cart",
+            ),
         ),
         migrations.AddField(
-            model_name='cartlisting',
-            name='product',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='listings', to='warehouses.product'),
+            model_name="cartlisting",
+            name="product",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="listings",
+                to="warehouses.product",
+            ),
         ),
         migrations.AddField(
-            model_name='itemfilter',
-            name='cart',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='item_filters', to='carts.cart'),
+            model_name="itemfilter",
+            name="cart",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="item_filters",
+                to="carts.cart",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.UniqueConstraint(fields=('merchant', 'name'), name='cart_name_unique'),
+            model_name="cart",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "name"), name="cart_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.CheckConstraint(condition=models.Q(('upload_interval_minutes__gte', 1), ('upload_interval_minutes__lte', 10080)), name='cart_upload_interval_range', violation_error_message='The upload interval must be 1 to 10080 minutes.'),
+            model_name="cart",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("upload_interval_minutes__gte", 1), ("upload_interval_minutes__lte", 10080)
+                ),
+                name="cart_upload_interval_range",
+                violation_error_message="The upload interval must be 1 to 10080 minutes.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.CheckConstraint(condition=models.Q(('reconcile_interval_minutes__gte', 5)), name='cart_reconcile_interval_min'),
+            model_name="cart",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reconcile_interval_minutes__gte", 5)),
+                name="cart_reconcile_interval_min",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.CheckConstraint(condition=models.Q(('minimum_inventory_level__gte', 0)), name='cart_minimum_level_not_negative'),
+            model_name="cart",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minimum_inventory_level__gte", 0)),
+                name="cart_minimum_level_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.CheckConstraint(condition=models.Q(('failure_alert_threshold__gte', 1)), name='cart_failure_threshold_min'),
+            model_name="cart",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("failure_alert_threshold__gte", 1)),
+                name="cart_failure_threshold_min",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='cart_name_not_empty'),
+            model_name="cart",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True), name="cart_name_not_empty"
+            ),
         ),
         migrations.AddIndex(
-            model_name='cartlisting',
-            index=models.Index(fields=['cart', 'sku'], name='listing_cart_sku'),
+            model_name="cartlisting",
+            index=models.Index(fields=["cart", "sku"], name="listing_cart_sku"),
         ),
         migrations.AddIndex(
-            model_name='cartlisting',
-            index=models.Index(fields=['cart', 'status'], name='listing_cart_status'),
+            model_name="cartlisting",
+            index=models.Index(fields=["cart", "status"], name="listing_cart_status"),
         ),
         migrations.AddConstraint(
-            model_name='cartlisting',
-            constraint=models.UniqueConstraint(fields=('cart', 'external_item_id'), name='listing_unique_per_cart_item'),
+            model_name="cartlisting",
+            constraint=models.UniqueConstraint(
+                fields=("cart", "external_item_id"), name="listing_unique_per_cart_item"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cartlisting',
-            constraint=models.CheckConstraint(condition=models.Q(('posted_quantity__gte', 0)), name='listing_posted_quantity_not_negative'),
+            model_name="cartlisting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("posted_quantity__gte", 0)),
+                name="listing_posted_quantity_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cartlisting',
-            constraint=models.CheckConstraint(condition=models.Q(('consecutive_failures__gte', 0)), name='listing_failures_not_negative'),
+            model_name="cartlisting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("consecutive_failures__gte", 0)),
+                name="listing_failures_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cartlisting',
-            constraint=models.CheckConstraint(condition=models.Q(('external_item_id', ''), _negated=True), name='listing_item_id_not_empty'),
+            model_name="cartlisting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("external_item_id", ""), _negated=True),
+                name="listing_item_id_not_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='itemfilter',
-            constraint=models.UniqueConstraint(fields=('cart', 'sku'), name='item_filter_unique_per_cart'),
+            model_name="itemfilter",
+            constraint=models.UniqueConstraint(
+                fields=("cart", "sku"), name="item_filter_unique_per_cart"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='itemfilter',
-            constraint=models.CheckConstraint(condition=models.Q(('sku', ''), _negated=True), name='item_filter_sku_not_empty'),
+            model_name="itemfilter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sku", ""), _negated=True), name="item_filter_sku_not_empty"
+            ),
         ),
     ]

@@ -9,72 +9,239 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('is_support_agent', models.BooleanField(default=False, help_text='Support agents see and work on every merchant.', verbose_name='Support agent')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "is_support_agent",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Support agents see and work on every merchant.",
+                        verbose_name="Support agent",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Merchant',
+            name="Merchant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('connector_key', models.CharField(blank=True, help_text='The platform this connection talks to (a key of the connector registry).', max_length=64, verbose_name='Connector')),
-                ('connection_parameters', models.JSONField(blank=True, default=dict, verbose_name='Connection parameters')),
-                ('secrets_ciphertext', models.TextField(blank=True, default='', editable=False)),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('inventory_sync_mode', models.CharField(choices=[('off', 'Off'), ('scheduled', 'Scheduled'), ('automatic', 'Automatic')], default='off', help_text='Off: never download. Scheduled: download every N minutes. Automatic: the warehouse system pushes inventory to our API and we never poll.', max_length=16, verbose_name='Synchronization With WMS – Inventory')),
-                ('inventory_interval_minutes', models.PositiveIntegerField(default=15, verbose_name='Download every (minutes)')),
-                ('suspicious_change_percent', models.PositiveSmallIntegerField(default=50, verbose_name='Hold a download when more than this % of products vanish or drop to 0')),
-                ('next_download_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('scheduling_paused_reason', models.TextField(blank=True, default='', editable=False, help_text='Set when a configuration error stops scheduling; cleared by Edit Setup.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "connector_key",
+                    models.CharField(
+                        blank=True,
+                        help_text="The platform this connection talks to (a key of the connector registry).",
+                        max_length=64,
+                        verbose_name="Connector",
+                    ),
+                ),
+                (
+                    "connection_parameters",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="Connection parameters"
+                    ),
+                ),
+                ("secrets_ciphertext", models.TextField(blank=True, default="", editable=False)),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "inventory_sync_mode",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off"),
+                            ("scheduled", "Scheduled"),
+                            ("automatic", "Automatic"),
+                        ],
+                        default="off",
+                        help_text="Off: never download. Scheduled: download every N minutes. Automatic: the warehouse system pushes inventory to our API and we never poll.",
+                        max_length=16,
+                        verbose_name="Synchronization With WMS – Inventory",
+                    ),
+                ),
+                (
+                    "inventory_interval_minutes",
+                    models.PositiveIntegerField(
+                        default=15, verbose_name="Download every (minutes)"
+                    ),
+                ),
+                (
+                    "suspicious_change_percent",
+                    models.PositiveSmallIntegerField(
+                        default=50,
+                        verbose_name="Hold a download when more than this % of products vanish or drop to 0",
+                    ),
+                ),
+                ("next_download_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "scheduling_paused_reason",
+                    models.TextField(
+                        blank=True,
+                        default="",
+                        editable=False,
+                        help_text="Set when a configuration error stops scheduling; cleared by Edit Setup.",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('inventory_interval_minutes__gte', 1), ('inventory_interval_minutes__lte', 10080)), name='merchant_inventory_interval_range', violation_error_message='The download interval must be 1 to 10080 minutes.'), models.CheckConstraint(condition=models.Q(('suspicious_change_percent__lte', 100)), name='merchant_suspicious_change_percent_range'), models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='merchant_name_not_empty')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("inventory_interval_minutes__gte", 1),
+                            ("inventory_interval_minutes__lte", 10080),
+                        ),
+                        name="merchant_inventory_interval_range",
+                        violation_error_message="The download interval must be 1 to 10080 minutes.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("suspicious_change_percent__lte", 100)),
+                        name="merchant_suspicious_change_percent_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("name", ""), _negated=True),
+                        name="merchant_name_not_empty",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='merchants.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="merchants.merchant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'merchant'), name='membership_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "merchant"), name="membership_unique")
+                ],
             },
         ),
     ]

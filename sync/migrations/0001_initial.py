@@ -6,129 +6,281 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('carts', '0001_initial'),
-        ('merchants', '0001_initial'),
+        ("carts", "0001_initial"),
+        ("merchants", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Heartbeat',
+            name="Heartbeat",
             fields=[
-                ('component', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('at', models.DateTimeField()),
+                ("component", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('download', 'Inventory download'), ('upload', 'Cart upload')], max_length=16)),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('automatic', 'Automatic (new warehouse data)'), ('manual', 'By hand'), ('push', 'Pushed by the warehouse system')], max_length=16)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Partly failed'), ('failed', 'Failed'), ('skipped', 'Skipped'), ('held', 'Held for review')], default='queued', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('records_read', models.PositiveIntegerField(default=0, verbose_name='Read')),
-                ('records_changed', models.PositiveIntegerField(default=0, verbose_name='Changed')),
-                ('items_sent', models.PositiveIntegerField(default=0, verbose_name='Sent')),
-                ('items_skipped', models.PositiveIntegerField(default=0, verbose_name='Skipped')),
-                ('items_failed', models.PositiveIntegerField(default=0, verbose_name='Failed')),
-                ('message', models.TextField(blank=True, default='')),
-                ('log', models.TextField(blank=True, default='')),
-                ('task_id', models.CharField(blank=True, default='', max_length=255)),
-                ('cart', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='carts.cart')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='merchants.merchant')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("download", "Inventory download"), ("upload", "Cart upload")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Schedule"),
+                            ("automatic", "Automatic (new warehouse data)"),
+                            ("manual", "By hand"),
+                            ("push", "Pushed by the warehouse system"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Partly failed"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                            ("held", "Held for review"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("records_read", models.PositiveIntegerField(default=0, verbose_name="Read")),
+                ("records_changed", models.PositiveIntegerField(default=0, verbose_name="Changed")),
+                ("items_sent", models.PositiveIntegerField(default=0, verbose_name="Sent")),
+                ("items_skipped", models.PositiveIntegerField(default=0, verbose_name="Skipped")),
+                ("items_failed", models.PositiveIntegerField(default=0, verbose_name="Failed")),
+                ("message", models.TextField(blank=True, default="")),
+                ("log", models.TextField(blank=True, default="")),
+                ("task_id", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "cart",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_runs",
+                        to="carts.cart",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_runs",
+                        to="merchants.merchant",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('severity', models.CharField(choices=[('warning', 'Warning'), ('error', 'Error')], default='error', max_length=16)),
-                ('title', models.CharField(max_length=200)),
-                ('message', models.TextField(blank=True, default='')),
-                ('first_seen_at', models.DateTimeField()),
-                ('last_seen_at', models.DateTimeField()),
-                ('occurrences', models.PositiveIntegerField(default=1)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('dismissed_at', models.DateTimeField(blank=True, null=True)),
-                ('cart', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='carts.cart')),
-                ('dismissed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='merchants.merchant')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='alerts', to='sync.syncrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("warning", "Warning"), ("error", "Error")],
+                        default="error",
+                        max_length=16,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("message", models.TextField(blank=True, default="")),
+                ("first_seen_at", models.DateTimeField()),
+                ("last_seen_at", models.DateTimeField()),
+                ("occurrences", models.PositiveIntegerField(default=1)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("dismissed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cart",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="carts.cart",
+                    ),
+                ),
+                (
+                    "dismissed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="merchants.merchant",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="alerts",
+                        to="sync.syncrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-last_seen_at', '-id'],
+                "ordering": ["-last_seen_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='syncrun',
-            index=models.Index(fields=['merchant', 'kind', '-created_at'], name='syncrun_merchant_kind'),
+            model_name="syncrun",
+            index=models.Index(
+                fields=["merchant", "kind", "-created_at"], name="syncrun_merchant_kind"
+            ),
         ),
         migrations.AddIndex(
-            model_name='syncrun',
-            index=models.Index(fields=['cart', '-created_at'], name='syncrun_cart'),
+            model_name="syncrun",
+            index=models.Index(fields=["cart", "-created_at"], name="syncrun_cart"),
         ),
         migrations.AddIndex(
-            model_name='syncrun',
-            index=models.Index(fields=['state'], name='syncrun_state'),
+            model_name="syncrun",
+            index=models.Index(fields=["state"], name="syncrun_state"),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cart__isnull', True), ('kind', 'download')), models.Q(('cart__isnull', False), ('kind', 'upload')), _connector='OR'), name='syncrun_cart_only_for_uploads'),
+            model_name="syncrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cart__isnull", True), ("kind", "download")),
+                    models.Q(("cart__isnull", False), ("kind", "upload")),
+                    _connector="OR",
+                ),
+                name="syncrun_cart_only_for_uploads",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'download'), ('state', 'running')), fields=('merchant',), name='syncrun_one_running_download_per_merchant'),
+            model_name="syncrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "download"), ("state", "running")),
+                fields=("merchant",),
+                name="syncrun_one_running_download_per_merchant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'upload'), ('state', 'running')), fields=('cart',), name='syncrun_one_running_upload_per_cart'),
+            model_name="syncrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "upload"), ("state", "running")),
+                fields=("cart",),
+                name="syncrun_one_running_upload_per_cart",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.CheckConstraint(condition=models.Q(('finished_at__isnull', True), ('started_at__isnull', True), ('finished_at__gte', models.F('started_at')), _connector='OR'), name='syncrun_finishes_after_start'),
+            model_name="syncrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("finished_at__isnull", True),
+                    ("started_at__isnull", True),
+                    ("finished_at__gte", models.F("started_at")),
+                    _connector="OR",
+                ),
+                name="syncrun_finishes_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.CheckConstraint(condition=models.Q(('records_read__gte', 0)), name='syncrun_records_read_not_negative'),
+            model_name="syncrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("records_read__gte", 0)),
+                name="syncrun_records_read_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.CheckConstraint(condition=models.Q(('records_changed__gte', 0)), name='syncrun_records_changed_not_negative'),
+            model_name="syncrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("records_changed__gte", 0)),
+                name="syncrun_records_changed_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.CheckConstraint(condition=models.Q(('items_sent__gte', 0)), name='syncrun_items_sent_not_negative'),
+            model_name="syncrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("items_sent__gte", 0)), name="syncrun_items_sent_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.CheckConstraint(condition=models.Q(('items_skipped__gte', 0)), name='syncrun_items_skipped_not_negative'),
+            model_name="syncrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("items_skipped__gte", 0)),
+                name="syncrun_items_skipped_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='syncrun',
-            constraint=models.CheckConstraint(condition=models.Q(('items_failed__gte', 0)), name='syncrun_items_failed_not_negative'),
+            model_name="syncrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("items_failed__gte", 0)),
+                name="syncrun_items_failed_not_negative",
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['merchant', '-last_seen_at'], name='alert_merchant'),
+            model_name="alert",
+            index=models.Index(fields=["merchant", "-last_seen_at"], name="alert_merchant"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('dismissed_at__isnull', True), ('resolved_at__isnull', True)), fields=('merchant', 'key'), name='alert_one_open_per_key'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("dismissed_at__isnull", True), ("resolved_at__isnull", True)),
+                fields=("merchant", "key"),
+                name="alert_one_open_per_key",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('occurrences__gte', 1)), name='alert_occurrences_min'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("occurrences__gte", 1)), name="alert_occurrences_min"
+            ),
         ),
     ]

@@ -5,155 +5,337 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('merchants', '0001_initial'),
-        ('sync', '0001_initial'),
+        ("merchants", "0001_initial"),
+        ("sync", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sku', models.CharField(max_length=255, verbose_name='SKU')),
-                ('name', models.CharField(blank=True, default='', max_length=255)),
-                ('last_reported_at', models.DateTimeField(blank=True, null=True)),
-                ('not_reported_since', models.DateTimeField(blank=True, help_text='Set when a download no longer reports this product; its levels are kept.', null=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='products', to='merchants.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("sku", models.CharField(max_length=255, verbose_name="SKU")),
+                ("name", models.CharField(blank=True, default="", max_length=255)),
+                ("last_reported_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "not_reported_since",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Set when a download no longer reports this product; its levels are kept.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="products",
+                        to="merchants.merchant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sku'],
+                "ordering": ["sku"],
             },
         ),
         migrations.CreateModel(
-            name='Alias',
+            name="Alias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='Alias name')),
-                ('value', models.CharField(max_length=255, verbose_name='Alias code')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='merchants.merchant')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='warehouses.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="Alias name")),
+                ("value", models.CharField(max_length=255, verbose_name="Alias code")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="merchants.merchant",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="warehouses.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'aliases',
-                'ordering': ['name', 'value'],
+                "verbose_name_plural": "aliases",
+                "ordering": ["name", "value"],
             },
         ),
         migrations.CreateModel(
-            name='Warehouse',
+            name="Warehouse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('external_code', models.CharField(blank=True, help_text="The warehouse system's own id or name for this location.", max_length=128, verbose_name='Warehouse code')),
-                ('name', models.CharField(max_length=200, verbose_name='Name')),
-                ('is_default', models.BooleanField(default=False, verbose_name='Default')),
-                ('is_enabled', models.BooleanField(default=True, help_text='A disabled warehouse is excluded from every total.', verbose_name='Enabled')),
-                ('last_loaded_at', models.DateTimeField(blank=True, null=True, verbose_name='Last load')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='warehouses', to='merchants.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "external_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="The warehouse system's own id or name for this location.",
+                        max_length=128,
+                        verbose_name="Warehouse code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="Name")),
+                ("is_default", models.BooleanField(default=False, verbose_name="Default")),
+                (
+                    "is_enabled",
+                    models.BooleanField(
+                        default=True,
+                        help_text="A disabled warehouse is excluded from every total.",
+                        verbose_name="Enabled",
+                    ),
+                ),
+                (
+                    "last_loaded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="Last load"),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="warehouses",
+                        to="merchants.merchant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_default', 'name'],
+                "ordering": ["-is_default", "name"],
             },
         ),
         migrations.CreateModel(
-            name='InventoryLevelChange',
+            name="InventoryLevelChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity_on_hand', models.IntegerField(default=0)),
-                ('quantity_available', models.IntegerField(default=0)),
-                ('recorded_at', models.DateTimeField()),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sync.syncrun')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='level_changes', to='warehouses.product')),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='level_changes', to='warehouses.warehouse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity_on_hand", models.IntegerField(default=0)),
+                ("quantity_available", models.IntegerField(default=0)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sync.syncrun",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="level_changes",
+                        to="warehouses.product",
+                    ),
+                ),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="level_changes",
+                        to="warehouses.warehouse",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InventoryLevel',
+            name="InventoryLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity_on_hand', models.IntegerField(default=0, verbose_name='Quantity On Hand')),
-                ('quantity_available', models.IntegerField(default=0, verbose_name='Quantity Available')),
-                ('quantity_allocated', models.IntegerField(blank=True, null=True, verbose_name='Quantity Allocated')),
-                ('quantity_on_hold', models.IntegerField(blank=True, null=True, verbose_name='Quantity On Hold')),
-                ('wms_updated_at', models.DateTimeField(blank=True, null=True, verbose_name='WMS time')),
-                ('loaded_at', models.DateTimeField(verbose_name='Loaded')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='warehouses.product')),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='warehouses.warehouse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quantity_on_hand",
+                    models.IntegerField(default=0, verbose_name="Quantity On Hand"),
+                ),
+                (
+                    "quantity_available",
+                    models.IntegerField(default=0, verbose_name="Quantity Available"),
+                ),
+                (
+                    "quantity_allocated",
+                    models.IntegerField(blank=True, null=True, verbose_name="Quantity Allocated"),
+                ),
+                (
+                    "quantity_on_hold",
+                    models.IntegerField(blank=True, null=True, verbose_name="Quantity On Hold"),
+                ),
+                (
+                    "wms_updated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="WMS time"),
+                ),
+                ("loaded_at", models.DateTimeField(verbose_name="Loaded")),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="levels",
+                        to="warehouses.product",
+                    ),
+                ),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="levels",
+                        to="warehouses.warehouse",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(fields=('merchant', 'sku'), name='product_sku_unique_per_merchant', violation_error_message='This merchant already has a product with that SKU.'),
+            model_name="product",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "sku"),
+                name="product_sku_unique_per_merchant",
+                violation_error_message="This merchant already has a product with that SKU.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('sku', ''), _negated=True), name='product_sku_not_empty'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sku", ""), _negated=True), name="product_sku_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alias',
-            constraint=models.UniqueConstraint(fields=('merchant', 'value'), name='alias_value_unique_per_merchant', violation_error_message='This alias code already identifies another product.'),
+            model_name="alias",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "value"),
+                name="alias_value_unique_per_merchant",
+                violation_error_message="This alias code already identifies another product.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alias',
-            constraint=models.UniqueConstraint(fields=('product', 'name'), name='alias_one_value_per_name_per_product'),
+            model_name="alias",
+            constraint=models.UniqueConstraint(
+                fields=("product", "name"), name="alias_one_value_per_name_per_product"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alias',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='alias_name_not_empty'),
+            model_name="alias",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True), name="alias_name_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alias',
-            constraint=models.CheckConstraint(condition=models.Q(('value', ''), _negated=True), name='alias_value_not_empty'),
+            model_name="alias",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value", ""), _negated=True), name="alias_value_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='warehouse',
-            constraint=models.UniqueConstraint(fields=('merchant', 'external_code'), name='warehouse_code_unique_per_merchant', violation_error_message='This merchant already has a warehouse with that code.'),
+            model_name="warehouse",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "external_code"),
+                name="warehouse_code_unique_per_merchant",
+                violation_error_message="This merchant already has a warehouse with that code.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='warehouse',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('merchant',), name='warehouse_one_default_per_merchant', violation_error_message='A merchant has exactly one Default warehouse.'),
+            model_name="warehouse",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("merchant",),
+                name="warehouse_one_default_per_merchant",
+                violation_error_message="A merchant has exactly one Default warehouse.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inventorylevelchange',
-            index=models.Index(fields=['product', 'warehouse', 'recorded_at'], name='levelchange_product_time'),
+            model_name="inventorylevelchange",
+            index=models.Index(
+                fields=["product", "warehouse", "recorded_at"], name="levelchange_product_time"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inventorylevelchange',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_on_hand__gte', 0)), name='levelchange_quantity_on_hand_not_negative', violation_error_message='Quantity on hand cannot be negative.'),
+            model_name="inventorylevelchange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_on_hand__gte", 0)),
+                name="levelchange_quantity_on_hand_not_negative",
+                violation_error_message="Quantity on hand cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inventorylevelchange',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_available__gte', 0)), name='levelchange_quantity_available_not_negative', violation_error_message='Quantity available cannot be negative.'),
+            model_name="inventorylevelchange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_available__gte", 0)),
+                name="levelchange_quantity_available_not_negative",
+                violation_error_message="Quantity available cannot be negative.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inventorylevel',
-            index=models.Index(fields=['warehouse', 'product'], name='level_warehouse_product'),
+            model_name="inventorylevel",
+            index=models.Index(fields=["warehouse", "product"], name="level_warehouse_product"),
         ),
         migrations.AddConstraint(
-            model_name='inventorylevel',
-            constraint=models.UniqueConstraint(fields=('product', 'warehouse'), name='level_unique_per_product_warehouse'),
+            model_name="inventorylevel",
+            constraint=models.UniqueConstraint(
+                fields=("product", "warehouse"), name="level_unique_per_product_warehouse"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inventorylevel',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_on_hand__gte', 0)), name='level_quantity_on_hand_not_negative', violation_error_message='Quantity on hand cannot be negative.'),
+            model_name="inventorylevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_on_hand__gte", 0)),
+                name="level_quantity_on_hand_not_negative",
+                violation_error_message="Quantity on hand cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inventorylevel',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_available__gte', 0)), name='level_quantity_available_not_negative', violation_error_message='Quantity available cannot be negative.'),
+            model_name="inventorylevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_available__gte", 0)),
+                name="level_quantity_available_not_negative",
+                violation_error_message="Quantity available cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inventorylevel',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_allocated__gte', 0)), name='level_quantity_allocated_not_negative', violation_error_message='Quantity allocated cannot be negative.'),
+            model_name="inventorylevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_allocated__gte", 0)),
+                name="level_quantity_allocated_not_negative",
+                violation_error_message="Quantity allocated cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inventorylevel',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_on_hold__gte', 0)), name='level_quantity_on_hold_not_negative', violation_error_message='Quantity on hold cannot be negative.'),
+            model_name="inventorylevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_on_hold__gte", 0)),
+                name="level_quantity_on_hold_not_negative",
+                violation_error_message="Quantity on hold cannot be negative.",
+            ),
         ),
     ]

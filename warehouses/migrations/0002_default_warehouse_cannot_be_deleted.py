@@ -6,15 +6,13 @@ merchant goes. A trigger, written for each supported database.
 
 from django.db import migrations
 
-MESSAGE = "The Default warehouse of a merchant cannot be deleted"
-
-POSTGRESQL_CREATE = f"""
+POSTGRESQL_CREATE = """
 CREATE FUNCTION warehouses_forbid_default_delete() RETURNS trigger AS $$
 BEGIN
     IF OLD.is_default AND EXISTS (
         SELECT 1 FROM merchants_merchant WHERE id = OLD.merchant_id
     ) THEN
-        RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
+        RAISE EXCEPTION 'The Default warehouse of a merchant cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     RETURN OLD;
 END;
@@ -27,12 +25,12 @@ DROP TRIGGER IF EXISTS warehouses_forbid_default_delete ON warehouses_warehouse;
 DROP FUNCTION IF EXISTS warehouses_forbid_default_delete();
 """
 
-SQLITE_CREATE = f"""
+SQLITE_CREATE = """
 CREATE TRIGGER warehouses_forbid_default_delete BEFORE DELETE ON warehouses_warehouse
 FOR EACH ROW WHEN OLD.is_default
     AND EXISTS (SELECT 1 FROM merchants_merchant WHERE id = OLD.merchant_id)
 BEGIN
-    SELECT RAISE(ABORT, '{MESSAGE}');
+    SELECT RAISE(ABORT, 'The Default warehouse of a merchant cannot be deleted');
 END;
 """
 SQLITE_DROP = "DROP TRIGGER IF EXISTS warehouses_forbid_default_delete;"
