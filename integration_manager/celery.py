@@ -5,7 +5,6 @@ beat only runs the dispatchers that read them."""
 import os
 
 from celery import Celery
-from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_manager.settings")
 
@@ -15,7 +14,9 @@ app.autodiscover_tasks()
 
 QUEUES = ("default", "downloads", "uploads")
 
-HEARTBEAT_SECONDS = settings.HEARTBEAT_INTERVAL_SECONDS
+# How often beat sends each queue's worker a heartbeat task (read here, before Django's settings
+# exist, because this module is imported while they load).
+HEARTBEAT_SECONDS = float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "30"))
 
 app.conf.beat_schedule = {
     # One heartbeat per queue, so the status page shows that each queue has a live worker.
