@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. Development defaults for the sec
 encryption keys exist only when DEBUG is on; a production process refuses to start without them.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -107,12 +108,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-    # A file, not memory, so that the Celery processes the end-to-end tests start share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file, not memory, so that the Celery processes the end-to-end tests start share it; one
+    # per test process, so that test runs side by side do not share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     # A connection dropped by the server is noticed and replaced at the next request or task.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # One test database per test process, so that test runs side by side do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache, or the embedded defaults --------------------------------
