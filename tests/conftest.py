@@ -1,6 +1,16 @@
 import pytest
 
-from tests.factories import MembershipFactory, MerchantFactory, UserFactory
+from tests.factories import (
+    CartFactory,
+    CartListingFactory,
+    InventoryLevelFactory,
+    MembershipFactory,
+    MerchantFactory,
+    ProductFactory,
+    SyncRunFactory,
+    UserFactory,
+    WarehouseFactory,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -36,3 +46,25 @@ def superuser(db):
 def merchant_client(client, merchant_user):
     client.force_login(merchant_user)
     return client
+
+
+@pytest.fixture
+def world(merchant, other_merchant):
+    """Objects of every kind for two merchants."""
+
+    def objects_of(owner):
+        warehouse = WarehouseFactory(merchant=owner)
+        product = ProductFactory(merchant=owner)
+        InventoryLevelFactory(product=product, warehouse=warehouse)
+        cart = CartFactory(merchant=owner)
+        CartListingFactory(cart=cart, product=product, sku=product.sku)
+        run = SyncRunFactory(merchant=owner)
+        return {
+            "merchant": owner,
+            "warehouse": warehouse,
+            "product": product,
+            "cart": cart,
+            "run": run,
+        }
+
+    return {"own": objects_of(merchant), "other": objects_of(other_merchant)}
