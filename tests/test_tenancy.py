@@ -5,7 +5,6 @@ when a new one is added without saying which object it shows."""
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-
 pytestmark = pytest.mark.django_db
 
 
