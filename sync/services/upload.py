@@ -1,0 +1,442 @@
+"""Cart upload: post each cart listing the Quantity Available of the product it matches
+(PRODUCT.md §2 "Upload").
+
+One run per cart at a time (`run_claim`). The cart is re-read only when due
+(`upload_reconcile`); between re-reads, what the cart holds is `CartListing.cart_quantity`, what
+it last reported or confirmed. Only quantities that differ from it are posted, as absolute values,
+in batches of the connector's maximum; a repeated post is harmless. Each batch's results are
+saved as soon as the batch returns, so a run that dies half-way keeps what the cart confirmed.
+Every listing write is set-based (`bulk_update` / `update` in chunks).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from carts.connectors import cart_connector_for
+from carts.connectors.base import CartConnector, ItemResult, QuantityUpdate
+from carts.models import Cart, CartListing, ListingStatus
+from integration_manager.connector_errors import (
+    ConfigurationError,
+    PermanentError,
+    TransientError,
+)
+from sync.models import AlertSeverity, RunKind, RunState, RunTrigger, SyncRun
+from sync.services.alerts import alert_raise, alert_resolve
+from sync.services.runs import RunAlreadyInProgress, run_claim, run_finish, run_log
+from sync.services.upload_plan import (
+    ListingDecision,
+    chunked,
+    listing_decide,
+    upload_availability,
+    upload_candidates,
+    upload_rules_for,
+)
+from sync.services.upload_reconcile import ReadOutcome, cart_listings_reread, cart_reread_due
+
+WRITE_CHUNK_SIZE = 500
+LOGGED_EXAMPLES = 10
+SKIPPED_STATUSES = (
+    ListingStatus.FILTERED,
+    ListingStatus.NOT_TRACKED,
+    ListingStatus.NO_MATCH,
+    ListingStatus.AMBIGUOUS,
+)
+_LISTING_FIELDS = (
+    "id",
+    "external_item_id",
+    "sku",
+    "is_inventory_enabled",
+    "cart_quantity",
+    "posted_quantity",
+    "product",
+    "status",
+    "reason",
+    "last_synced_at",
+    "consecutive_failures",
+)
+
+
+def upload_alert_key(cart: Cart) -> str:
+    return f"cart:{cart.pk}:upload"
+
+
+def connection_alert_key(cart: Cart) -> str:
+    return f"cart:{cart.pk}:connection"
+
+
+def listing_failing_alert_key(listing: CartListing) -> str:
+    return f"listing:{listing.pk}:failing"
+
+
+def cart_inventory_upload(
+    *,
+    cart: Cart,
+    trigger: RunTrigger,
+    run: SyncRun | None = None,
+    task_id: str = "",
+    reconcile: bool = False,
+    connector: CartConnector | None = None,
+) -> SyncRun:
+    """Upload the cart's quantities. Returns the finished run (or the skipped run when another
+    upload of this cart holds the claim).
+
+    Errors of the whole call: `TransientError` → the run fails saying it will be retried and the
+    error is re-raised (the task retries with backoff); `PermanentError` → the run fails and an
+    alert is raised; `ConfigurationError` → the run fails, an alert is raised and the cart's
+    scheduling is paused until its settings change. A failing item fails only itself.
+    """
+    try:
+        run = run_claim(
+            kind=RunKind.UPLOAD,
+            merchant=cart.merchant,
+            cart=cart,
+            trigger=trigger,
+            run=run,
+            task_id=task_id,
+        )
+    except RunAlreadyInProgress as skipped:
+        return skipped.skipped_run
+
+    try:
+        if connector is None:
+            connector = cart_connector_for(cart)
+        state, message = _upload(cart=cart, run=run, connector=connector, reconcile=reconcile)
+    except TransientError as error:
+        run_log(run, f"Temporary error: {error.message}")
+        run_finish(
+            run=run,
+            state=RunState.FAILED,
+            message=f"Temporary error from the cart: {error.message}. The upload will be retried.",
+        )
+        raise
+    except PermanentError as error:
+        message = f"The cart rejected the upload: {error.message}"
+        run_log(run, message)
+        run_finish(run=run, state=RunState.FAILED, message=message)
+        alert_raise(
+            merchant=cart.merchant,
+            cart=cart,
+            key=upload_alert_key(cart),
+            title=f"Upload to cart {cart} failed",
+            message=message,
+            run=run,
+        )
+        return run
+    except ConfigurationError as error:
+        message = (
+            f"The cart's connection is misconfigured: {error.message}. Scheduled uploads are "
+            "paused until the cart's settings change."
+        )
+        run_log(run, message)
+        run_finish(run=run, state=RunState.FAILED, message=message)
+        alert_raise(
+            merchant=cart.merchant,
+            cart=cart,
+            key=connection_alert_key(cart),
+            title=f"Cart {cart}: connection refused",
+            message=message,
+            run=run,
+        )
+        Cart.objects.filter(pk=cart.pk).update(scheduling_paused_reason=error.message)
+        cart.scheduling_paused_reason = error.message
+        return run
+    except Exception as error:
+        # Not a connector error: a bug or a lost worker. Never leave the run holding the claim.
+        run_finish(run=run, state=RunState.FAILED, message=f"Internal error: {error!r}")
+        raise
+
+    _upload_succeeded(cart=cart)
+    return run_finish(run=run, state=state, message=message)
+
+
+@dataclass
+class _Plan:
+    to_send: list[tuple[CartListing, ListingDecision]] = field(default_factory=list)
+    # Listings not sent whose row changes beyond the Last Cart Sync Date.
+    changed: list[CartListing] = field(default_factory=list)
+    # Listings verified in sync whose only change is the Last Cart Sync Date.
+    verified_ids: list[int] = field(default_factory=list)
+    failures_cleared: list[CartListing] = field(default_factory=list)
+    in_sync: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: set[str] = field(default_factory=set)
+
+
+def _upload(
+    *, cart: Cart, run: SyncRun, connector: CartConnector, reconcile: bool
+) -> tuple[RunState, str]:
+    cart.refresh_from_db(
+        fields=[
+            "last_reconciled_at",
+            "reconcile_requested",
+            "reconcile_interval_minutes",
+            "push_alias_name",
+            "sync_warehouse",
+            "minimum_inventory_level",
+            "item_filter_mode",
+            "failure_alert_threshold",
+        ]
+    )
+    now = timezone.now()
+    read: ReadOutcome | None = None
+    if cart_reread_due(cart=cart, reconcile=reconcile, now=now):
+        run_log(run, "Reading the whole cart back.")
+        read = cart_listings_reread(cart=cart, connector=connector, now=now)
+        run.records_read = read.items_read
+        _log_read(run, read)
+
+    plan = _plan(cart=cart, now=now)
+    for note in sorted(plan.notes):
+        run_log(run, note)
+    _save_unsent(plan=plan, cart=cart, now=now)
+
+    updated = 0
+    failed = 0
+    batch_size = max(1, connector.max_batch_size)
+    batches = list(chunked(plan.to_send, batch_size))
+    if batches:
+        run_log(
+            run,
+            f"Posting {len(plan.to_send)} quantities in {len(batches)} call(s) of at most "
+            f"{batch_size}.",
+        )
+    for batch in batches:
+        updates = [
+            QuantityUpdate(
+                external_item_id=listing.external_item_id,
+                quantity=decision.quantity,
+                expected_quantity=listing.cart_quantity,
+            )
+            for listing, decision in batch
+        ]
+        results = connector.set_quantities(updates)
+        run.items_sent += len(updates)
+        batch_updated, batch_failed = _apply_results(
+            cart=cart, run=run, batch=batch, results=results, now=timezone.now()
+        )
+        updated += batch_updated
+        failed += batch_failed
+
+    skipped = sum(plan.skipped.values())
+    run.items_skipped = skipped
+    run.items_failed = failed
+    parts = [
+        f"{run.items_sent} sent ({updated} updated, {failed} failed)",
+        f"{plan.in_sync} already in sync",
+        f"{skipped} skipped",
+    ]
+    if read is not None:
+        parts.append(f"cart re-read: {read.items_read} items")
+        if read.drift:
+            parts.append(f"{len(read.drift)} edited in the cart and corrected")
+    if plan.skipped:
+        details = ", ".join(
+            f"{count} {ListingStatus(status).label.lower()}"
+            for status, count in sorted(plan.skipped.items())
+        )
+        run_log(run, f"Skipped: {details}.")
+    state = RunState.PARTIAL if failed else RunState.SUCCEEDED
+    return state, "; ".join(parts) + "."
+
+
+def _log_read(run: SyncRun, read: ReadOutcome) -> None:
+    run_log(
+        run,
+        f"Read {read.items_read} items from the cart: {read.items_new} new, "
+        f"{read.items_removed} no longer in the cart.",
+    )
+    if read.drift:
+        examples = ", ".join(
+            f"{drift.sku or drift.external_item_id} {drift.known_quantity}→{drift.cart_quantity}"
+            for drift in read.drift[:LOGGED_EXAMPLES]
+        )
+        more = f" and {len(read.drift) - LOGGED_EXAMPLES} more" if len(read.drift) > 10 else ""
+        run_log(
+            run,
+            f"Drift: {len(read.drift)} quantities were changed in the cart since we last knew "
+            f"them ({examples}{more}); they are corrected now.",
+        )
+
+
+def _plan(*, cart: Cart, now: datetime) -> _Plan:
+    listings = list(
+        cart.listings.exclude(status=ListingStatus.REMOVED)
+        .only(*_LISTING_FIELDS)
+        .order_by("sku", "external_item_id")
+    )
+    rules = upload_rules_for(cart=cart)
+    candidates = upload_candidates(cart=cart, skus=(listing.sku for listing in listings))
+    matched_ids = {group[0].product_id for group in candidates.values() if len(group) == 1}
+    availability = upload_availability(cart=cart, product_ids=matched_ids)
+
+    plan = _Plan()
+    if availability.note:
+        plan.notes.add(availability.note)
+    for listing in listings:
+        decision = listing_decide(
+            sku=listing.sku,
+            is_inventory_enabled=listing.is_inventory_enabled,
+            candidates=candidates.get(listing.sku, ()),
+            rules=rules,
+            availability=availability,
+        )
+        if decision.quantity is None:
+            _plan_skip(plan=plan, listing=listing, decision=decision)
+            continue
+        if (
+            listing.status == ListingStatus.FAILED
+            or listing.cart_quantity is None
+            or listing.cart_quantity != decision.quantity
+        ):
+            plan.to_send.append((listing, decision))
+            continue
+        plan.in_sync += 1
+        status = (
+            listing.status
+            if listing.status in (ListingStatus.IN_SYNC, ListingStatus.UPDATED)
+            else ListingStatus.IN_SYNC
+        )
+        if (
+            status == listing.status
+            and decision.product_id == listing.product_id
+            and decision.reason == listing.reason
+        ):
+            plan.verified_ids.append(listing.pk)
+            continue
+        listing.status = status
+        listing.product_id = decision.product_id
+        listing.reason = decision.reason
+        listing.last_synced_at = now
+        plan.changed.append(listing)
+    return plan
+
+
+def _plan_skip(*, plan: _Plan, listing: CartListing, decision: ListingDecision) -> None:
+    plan.skipped[decision.status] = plan.skipped.get(decision.status, 0) + 1
+    # Untracked or unmatched items were not synced: Last Cart Sync Date shows NEVER. Filtered
+    # items keep theirs (they were synced before the filter excluded them).
+    last_synced_at = listing.last_synced_at if decision.status == ListingStatus.FILTERED else None
+    if listing.consecutive_failures:
+        plan.failures_cleared.append(listing)
+    if (
+        listing.status == decision.status
+        and listing.product_id == decision.product_id
+        and listing.reason == decision.reason
+        and listing.last_synced_at == last_synced_at
+        and not listing.consecutive_failures
+    ):
+        return
+    listing.status = decision.status
+    listing.product_id = decision.product_id
+    listing.reason = decision.reason
+    listing.last_synced_at = last_synced_at
+    listing.consecutive_failures = 0
+    plan.changed.append(listing)
+
+
+def _save_unsent(*, plan: _Plan, cart: Cart, now: datetime) -> None:
+    for chunk in chunked(plan.verified_ids, WRITE_CHUNK_SIZE):
+        CartListing.objects.filter(pk__in=chunk).update(last_synced_at=now)
+    for chunk in chunked(plan.changed, WRITE_CHUNK_SIZE):
+        CartListing.objects.bulk_update(
+            chunk,
+            ["status", "product", "reason", "last_synced_at", "consecutive_failures"],
+        )
+    for listing in plan.failures_cleared:
+        alert_resolve(merchant=cart.merchant, key=listing_failing_alert_key(listing))
+
+
+def _apply_results(
+    *,
+    cart: Cart,
+    run: SyncRun,
+    batch: list[tuple[CartListing, ListingDecision]],
+    results: list[ItemResult],
+    now: datetime,
+) -> tuple[int, int]:
+    """Record one write call's results on its listings. Returns (updated, failed)."""
+    by_item = {result.external_item_id: result for result in results}
+    updated = failed = 0
+    recovered: list[CartListing] = []
+    failing: list[CartListing] = []
+    for listing, decision in batch:
+        result = by_item.get(listing.external_item_id) or ItemResult(
+            listing.external_item_id,
+            ok=False,
+            error_message="The cart returned no result for this item.",
+            is_transient=True,
+        )
+        listing.product_id = decision.product_id
+        if result.ok:
+            confirmed = result.quantity if result.quantity is not None else decision.quantity
+            if confirmed != listing.cart_quantity:
+                run.records_changed += 1
+            updated += 1
+            listing.cart_quantity = confirmed
+            listing.posted_quantity = decision.quantity
+            listing.status = ListingStatus.UPDATED
+            listing.reason = decision.reason
+            listing.last_synced_at = now
+            if listing.consecutive_failures:
+                recovered.append(listing)
+            listing.consecutive_failures = 0
+            continue
+        failed += 1
+        if result.quantity is not None:
+            # The cart told us what it really holds (a compare-and-set mismatch, for example).
+            listing.cart_quantity = result.quantity
+        listing.status = ListingStatus.FAILED
+        listing.reason = (
+            f"The cart refused {decision.quantity}: {result.error_message or 'no reason given'}. "
+            "Retried on the next run."
+        )
+        listing.consecutive_failures += 1
+        if listing.consecutive_failures >= cart.failure_alert_threshold:
+            failing.append(listing)
+
+    with transaction.atomic():
+        CartListing.objects.bulk_update(
+            [listing for listing, _ in batch],
+            [
+                "product",
+                "cart_quantity",
+                "posted_quantity",
+                "status",
+                "reason",
+                "last_synced_at",
+                "consecutive_failures",
+            ],
+        )
+    for listing in recovered:
+        alert_resolve(merchant=cart.merchant, key=listing_failing_alert_key(listing))
+    for listing in failing:
+        alert_raise(
+            merchant=cart.merchant,
+            cart=cart,
+            key=listing_failing_alert_key(listing),
+            title=f"SKU {listing.sku} fails to upload to cart {cart}",
+            message=(
+                f"Item {listing.external_item_id} (SKU {listing.sku}) failed "
+                f"{listing.consecutive_failures} runs in a row: {listing.reason}"
+            ),
+            run=run,
+            severity=AlertSeverity.WARNING,
+        )
+    failures = [listing for listing, _ in batch if listing.status == ListingStatus.FAILED]
+    for listing in failures[:LOGGED_EXAMPLES]:
+        run_log(run, f"Failed: SKU {listing.sku} [{listing.external_item_id}]: {listing.reason}")
+    if len(failures) > LOGGED_EXAMPLES:
+        run_log(run, f"... and {len(failures) - LOGGED_EXAMPLES} more failures in this call.")
+    return updated, failed
+
+
+def _upload_succeeded(*, cart: Cart) -> None:
+    """The cart answered: whole-call problems it had are over."""
+    alert_resolve(merchant=cart.merchant, key=upload_alert_key(cart))
+    alert_resolve(merchant=cart.merchant, key=connection_alert_key(cart))
+    if cart.scheduling_paused_reason:
+        Cart.objects.filter(pk=cart.pk).update(scheduling_paused_reason="")
+        cart.scheduling_paused_reason = ""

@@ -1,0 +1,210 @@
+"""What each cart listing should hold: matching through Push Inventory Using Alias, Quantity
+Available per product (one warehouse or Combine All Locations), Minimum Inventory Level and Item
+Filters. Reads only; set-based (a few queries per thousand SKUs, never one per listing)."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db.models import Sum
+
+from carts.models import Cart, ItemFilterMode, ListingStatus
+from warehouses.models import Alias, InventoryLevel, Product
+
+# Small enough for SQLite's bound-parameter limit, large enough to keep the query count low.
+QUERY_CHUNK_SIZE = 900
+
+T = TypeVar("T")
+
+
+def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A product a cart SKU matched."""
+
+    product_id: int
+    product_sku: str
+
+
+@dataclass(frozen=True)
+class ListingDecision:
+    """What the upload does with one listing.
+
+    `quantity` is set only for listings to sync (status IN_SYNC or UPDATED once confirmed):
+    the number the cart must hold. The other statuses leave the item untouched in the cart.
+    """
+
+    status: ListingStatus
+    product_id: int | None
+    quantity: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    """The cart's settings, resolved once per run."""
+
+    alias_name: str
+    item_filter_mode: str
+    item_filter_skus: frozenset[str]
+    minimum_inventory_level: int
+
+    @property
+    def match_label(self) -> str:
+        if self.alias_name:
+            return f"alias '{self.alias_name}' (Push Inventory Using Alias)"
+        return "Master SKU (Push Inventory Using Alias)"
+
+
+def upload_rules_for(*, cart: Cart) -> UploadRules:
+    filter_skus: frozenset[str] = frozenset()
+    if cart.item_filter_mode != ItemFilterMode.OFF:
+        filter_skus = frozenset(cart.item_filters.values_list("sku", flat=True))
+    return UploadRules(
+        alias_name=cart.push_alias_name.strip(),
+        item_filter_mode=cart.item_filter_mode,
+        item_filter_skus=filter_skus,
+        minimum_inventory_level=cart.minimum_inventory_level,
+    )
+
+
+def upload_candidates(*, cart: Cart, skus: Iterable[str]) -> dict[str, list[Candidate]]:
+    """The products each cart SKU matches through the cart's Push Inventory Using Alias.
+
+    Master SKU: the product whose SKU equals the cart's SKU exactly (case and spaces included).
+    An alias name: the product holding an alias of that name whose code equals the cart's SKU;
+    products without that alias never match. The database keeps SKUs and alias codes unique per
+    merchant, so one SKU normally has at most one candidate; several are reported, not guessed.
+    """
+    wanted = sorted({sku for sku in skus if sku})
+    alias_name = cart.push_alias_name.strip()
+    candidates: dict[str, list[Candidate]] = defaultdict(list)
+    for chunk in chunked(wanted, QUERY_CHUNK_SIZE):
+        if alias_name:
+            rows = Alias.objects.filter(
+                merchant_id=cart.merchant_id, name=alias_name, value__in=chunk
+            ).values_list("value", "product_id", "product__sku")
+        else:
+            rows = Product.objects.filter(merchant_id=cart.merchant_id, sku__in=chunk).values_list(
+                "sku", "id", "sku"
+            )
+        chunk_set = set(chunk)
+        for code, product_id, product_sku in rows:
+            # Exact match only, whatever the database's collation does with case.
+            if code in chunk_set:
+                candidates[code].append(Candidate(product_id, product_sku))
+    return dict(candidates)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Quantity Available per product as the cart's Sync Inventory With Warehouse sees it."""
+
+    quantities: Mapping[int, int]
+    note: str = ""
+
+    def of(self, product_id: int) -> int:
+        return self.quantities.get(product_id, 0)
+
+
+def upload_availability(*, cart: Cart, product_ids: Iterable[int]) -> Availability:
+    """Quantity Available in the cart's warehouse, or summed over the merchant's enabled
+    warehouses (Combine All Locations). A product with no level counts as 0. A disabled sync
+    warehouse counts in no total, so every product is 0, and the note says why."""
+    ids = sorted(set(product_ids))
+    warehouse = cart.sync_warehouse
+    if warehouse is not None and not warehouse.is_enabled:
+        return Availability(
+            {},
+            note=f"Sync Inventory With Warehouse is '{warehouse.name}', which is disabled: "
+            "it counts as 0.",
+        )
+    quantities: dict[int, int] = {}
+    for chunk in chunked(ids, QUERY_CHUNK_SIZE):
+        if warehouse is not None:
+            rows = InventoryLevel.objects.filter(
+                warehouse_id=warehouse.pk, product_id__in=chunk
+            ).values_list("product_id", "quantity_available")
+        else:
+            rows = (
+                InventoryLevel.objects.filter(
+                    product_id__in=chunk,
+                    warehouse__merchant_id=cart.merchant_id,
+                    warehouse__is_enabled=True,
+                )
+                .values("product_id")
+                .annotate(total=Sum("quantity_available"))
+                .values_list("product_id", "total")
+            )
+        quantities.update(rows)
+    return Availability(quantities)
+
+
+def listing_decide(
+    *,
+    sku: str,
+    is_inventory_enabled: bool,
+    candidates: Sequence[Candidate],
+    rules: UploadRules,
+    availability: Availability,
+) -> ListingDecision:
+    """The rules of PRODUCT.md §2 "Upload", in order, for one listing."""
+    product_id = candidates[0].product_id if len(candidates) == 1 else None
+    if rules.item_filter_mode == ItemFilterMode.WHITELIST and sku not in rules.item_filter_skus:
+        return ListingDecision(
+            ListingStatus.FILTERED,
+            product_id,
+            None,
+            "Excluded by Item Filters: the whitelist does not list this SKU.",
+        )
+    if rules.item_filter_mode == ItemFilterMode.BLACKLIST and sku in rules.item_filter_skus:
+        return ListingDecision(
+            ListingStatus.FILTERED,
+            product_id,
+            None,
+            "Excluded by Item Filters: the blacklist lists this SKU.",
+        )
+    if not is_inventory_enabled:
+        return ListingDecision(
+            ListingStatus.NOT_TRACKED,
+            product_id,
+            None,
+            "Inventory Enabled is NO: the cart does not track inventory for this item. Turn on "
+            "inventory tracking for it in the cart.",
+        )
+    if not sku:
+        return ListingDecision(
+            ListingStatus.NO_MATCH, None, None, "The cart reports no SKU for this item."
+        )
+    if not candidates:
+        return ListingDecision(
+            ListingStatus.NO_MATCH,
+            None,
+            None,
+            f"No product matches SKU '{sku}' by {rules.match_label}. The codes must match exactly.",
+        )
+    if len(candidates) > 1:
+        names = ", ".join(sorted(candidate.product_sku for candidate in candidates))
+        return ListingDecision(
+            ListingStatus.AMBIGUOUS,
+            None,
+            None,
+            f"SKU '{sku}' matches several products by {rules.match_label}: {names}. A code must "
+            "identify one product only.",
+        )
+    available = availability.of(product_id)
+    quantity = available
+    notes = [availability.note] if availability.note else []
+    minimum = rules.minimum_inventory_level
+    if minimum > 0 and available < minimum:
+        quantity = 0
+        notes.append(
+            f"Quantity Available {available} is below the Minimum Inventory Level {minimum}: "
+            "posting 0."
+        )
+    return ListingDecision(ListingStatus.IN_SYNC, product_id, quantity, " ".join(notes))
