@@ -146,6 +146,9 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+    # The transport expects its folders to exist; every process (web, worker, beat) may be first.
+    for _folder in ("queue", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_TASK_SERIALIZER = "json"
@@ -229,3 +232,6 @@ LOGGING = {
 # --- Product settings -----------------------------------------------------------------------
 # A heartbeat older than this marks the scheduler or a queue's worker as not alive.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
+# The reaper fails a run still running (or still queued) after this long: a bit above the hard
+# time limit, so that only runs whose worker was lost are caught.
+SYNC_RUN_STUCK_SECONDS = env.int("SYNC_RUN_STUCK_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
