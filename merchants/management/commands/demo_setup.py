@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand
 
 from merchants.demo import DEMO_LOGINS, demo_load
@@ -10,6 +12,7 @@ class Command(BaseCommand):
         merchant, created = demo_load()
         verb = "Loaded" if created else "Kept"
         self.stdout.write(f"{verb} demo merchant “{merchant.name}”.")
-        self.stdout.write(self.style.SUCCESS("Demo logins (http://127.0.0.1:8000/):"))
+        port = os.environ.get("WEB_PORT", "8000")
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (http://127.0.0.1:{port}/):"))
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.username} / {login.password}  — {login.role}")
