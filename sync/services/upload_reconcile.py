@@ -51,15 +51,18 @@ def cart_listings_reread(*, cart: Cart, connector: CartConnector, now: datetime)
     before them stays (it is what the cart reported), but nothing is marked removed."""
     outcome = ReadOutcome()
     chunk: dict[str, CartItem] = {}
-    for item in connector.list_items():
-        outcome.items_read += 1
-        # A cart that pages inconsistently can report an item twice: the last report wins.
-        chunk[item.external_item_id] = item
-        if len(chunk) >= UPSERT_CHUNK_SIZE:
+    try:
+        for item in connector.list_items():
+            outcome.items_read += 1
+            # A cart that pages inconsistently can report an item twice: the last report wins.
+            chunk[item.external_item_id] = item
+            if len(chunk) >= UPSERT_CHUNK_SIZE:
+                _upsert(cart=cart, items=list(chunk.values()), seen_at=now, outcome=outcome)
+                chunk = {}
+    finally:
+        # Keep what the cart did report, even when the read broke off.
+        if chunk:
             _upsert(cart=cart, items=list(chunk.values()), seen_at=now, outcome=outcome)
-            chunk = {}
-    if chunk:
-        _upsert(cart=cart, items=list(chunk.values()), seen_at=now, outcome=outcome)
 
     with transaction.atomic():
         outcome.items_removed = (
