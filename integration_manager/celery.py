@@ -17,6 +17,11 @@ QUEUES = ("default", "downloads", "uploads")
 # How often beat sends each queue's worker a heartbeat task (read here, before Django's settings
 # exist, because this module is imported while they load).
 HEARTBEAT_SECONDS = float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "30"))
+# How often the dispatchers look for due downloads and uploads (the per-merchant and per-cart
+# intervals are minutes; this only bounds how late after its time a run starts), and how often
+# the reaper looks for stuck runs.
+DISPATCH_SECONDS = float(os.environ.get("DISPATCH_INTERVAL_SECONDS", "15"))
+REAP_SECONDS = float(os.environ.get("REAP_INTERVAL_SECONDS", "60"))
 
 app.conf.beat_schedule = {
     # One heartbeat per queue, so the status page shows that each queue has a live worker.
@@ -28,5 +33,22 @@ app.conf.beat_schedule = {
             "options": {"queue": queue, "expires": HEARTBEAT_SECONDS * 2},
         }
         for queue in QUEUES
+    },
+    # The dispatchers and the reaper run on the default queue. A message that waited longer than
+    # its interval is dropped: the next one does the same work.
+    "dispatch-due-downloads": {
+        "task": "sync.tasks.dispatch_due_downloads",
+        "schedule": DISPATCH_SECONDS,
+        "options": {"queue": "default", "expires": DISPATCH_SECONDS},
+    },
+    "dispatch-due-uploads": {
+        "task": "sync.tasks.dispatch_due_uploads",
+        "schedule": DISPATCH_SECONDS,
+        "options": {"queue": "default", "expires": DISPATCH_SECONDS},
+    },
+    "reap-stuck-runs": {
+        "task": "sync.tasks.reap_stuck_runs",
+        "schedule": REAP_SECONDS,
+        "options": {"queue": "default", "expires": REAP_SECONDS},
     },
 }

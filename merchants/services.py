@@ -50,3 +50,50 @@ def connection_secrets_update(*, connection, secrets: dict[str, str]) -> None:
             current[name] = value
     connection.set_secrets(current)
     connection.save(update_fields=["secrets_ciphertext", "updated_at"])
+
+
+# Settings a person edits on the merchant's Edit Setup page (secrets go through
+# `connection_secrets_update`, or the `secrets` argument below).
+MERCHANT_SETTING_FIELDS = frozenset(
+    {
+        "name",
+        "inventory_sync_mode",
+        "inventory_interval_minutes",
+        "suspicious_change_percent",
+        "connector_key",
+        "connection_parameters",
+    }
+)
+
+
+@transaction.atomic
+def merchant_settings_update(
+    *, merchant: Merchant, secrets: dict[str, str] | None = None, **settings: Any
+) -> Merchant:
+    """Change a merchant's settings (and, with `secrets`, its connection's secrets).
+
+    Any change lifts a scheduling pause left by a configuration error, so the next scheduled
+    download tries again with the new settings. A new mode or interval reschedules the next
+    download from now.
+    """
+    unknown = set(settings) - MERCHANT_SETTING_FIELDS
+    if unknown:
+        raise TypeError(f"Not merchant settings: {', '.join(sorted(unknown))}")
+    is_rescheduled = any(
+        name in settings and settings[name] != getattr(merchant, name)
+        for name in ("inventory_sync_mode", "inventory_interval_minutes")
+    )
+    for name, value in settings.items():
+        setattr(merchant, name, value)
+    if "name" in settings:
+        merchant.name = merchant.name.strip()
+    if secrets:
+        current = merchant.get_secrets()
+        current.update({name: value for name, value in secrets.items() if value})
+        merchant.set_secrets(current)
+    if is_rescheduled:
+        merchant.next_download_at = None
+    merchant.scheduling_paused_reason = ""
+    merchant.full_clean()
+    merchant.save()
+    return merchant
