@@ -1,0 +1,374 @@
+# ruff: noqa: S608 - only table names (model metadata and constants) are interpolated; every
+# value is a query parameter.
+"""The set-based half of the inventory download: staging tables and the SQL that applies them.
+
+A download streams the warehouse system's records into two temporary tables of the database
+session (`download_stage`, `download_alias_stage`): on PostgreSQL with `COPY`, elsewhere with
+batched inserts. Nothing of the merchant's data is touched while the records arrive, so a
+failure part way applies nothing. The checks (duplicates, alias conflicts, a suspicious drop)
+are queries on the staging tables, and `apply()` writes everything with a handful of statements,
+the levels with one `INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM … RETURNING`
+that yields exactly the changed rows. No row is saved through the ORM one by one.
+
+Temporary tables belong to the connection, so two downloads of different merchants on different
+connections never see each other's staging.
+"""
+
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Product
+
+STAGE = "download_stage"
+ALIAS_STAGE = "download_alias_stage"
+WAREHOUSE_STAGE = "download_stage_warehouse"
+BATCH_ROWS = 20_000
+
+P = Product._meta.db_table
+A = Alias._meta.db_table
+L = InventoryLevel._meta.db_table
+H = InventoryLevelChange._meta.db_table
+
+# (warehouse_code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at)
+StockRow = tuple[str, str, str, int, int, int | None, int | None, datetime | None]
+# (sku, alias name, alias value)
+AliasRow = tuple[str, str, str]
+
+_NULL = "\\N"  # COPY's text format for NULL
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+@dataclass(frozen=True)
+class SuspiciousCounts:
+    existing: int
+    vanished: int
+    dropped_to_zero: int
+
+
+@dataclass(frozen=True)
+class AliasConflict:
+    value: str
+    first_sku: str
+    second_sku: str
+    first_name: str
+    second_name: str
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    new_products: int
+    new_aliases: int
+    levels_changed: int
+    not_reported: int
+
+
+class DownloadStaging:
+    """The staging tables of one download on the current connection. Use as a context manager:
+    the tables are created on entry and dropped on exit."""
+
+    def __init__(self, *, merchant_id: int) -> None:
+        self.merchant_id = merchant_id
+        self.is_postgresql = connection.vendor == "postgresql"
+        self.alias_rows = 0
+
+    # --- life ------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "DownloadStaging":
+        self._drop()
+        timestamp = "timestamptz" if self.is_postgresql else "text"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGE} (warehouse_code text NOT NULL, sku text NOT NULL,"
+                " name text NOT NULL, on_hand integer NOT NULL, available integer NOT NULL,"
+                f" allocated integer, on_hold integer, wms_updated_at {timestamp})"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {ALIAS_STAGE} (sku text NOT NULL, name text NOT NULL,"
+                " value text NOT NULL)"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {WAREHOUSE_STAGE} (code text NOT NULL,"
+                " warehouse_id bigint NOT NULL)"
+            )
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if connection.needs_rollback:
+            # The surrounding transaction is broken: its rollback (or the session's end) takes
+            # the temporary tables with it.
+            return
+        self._drop()
+
+    def _drop(self) -> None:
+        with connection.cursor() as cursor:
+            for table in (STAGE, ALIAS_STAGE, WAREHOUSE_STAGE):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    def load(self, stock_rows: Iterator[tuple[StockRow, Iterable[AliasRow]]]) -> None:
+        """Stream `(stock row, its alias rows)` pairs into the staging tables, in batches.
+
+        Runs outside any transaction: the stream comes from the network, and each batch commits
+        into the temporary tables only.
+        """
+        stock_batch: list[StockRow] = []
+        alias_batch: list[AliasRow] = []
+        for stock_row, alias_rows in stock_rows:
+            stock_batch.append(stock_row)
+            if alias_rows:
+                alias_batch.extend(alias_rows)
+            if len(stock_batch) >= BATCH_ROWS:
+                self._flush(stock_batch, alias_batch)
+                stock_batch, alias_batch = [], []
+        self._flush(stock_batch, alias_batch)
+        with connection.cursor() as cursor:
+            if self.is_postgresql:
+                # Temporary tables are never analysed by autovacuum: without statistics the
+                # planner guesses a few rows and joins a million with nested loops.
+                cursor.execute(f"ANALYZE {STAGE}")
+                cursor.execute(f"ANALYZE {ALIAS_STAGE}")
+            else:
+                cursor.execute(f"CREATE INDEX {STAGE}_sku ON {STAGE} (sku)")
+                cursor.execute(f"CREATE INDEX {ALIAS_STAGE}_sku ON {ALIAS_STAGE} (sku, name)")
+
+    def _flush(self, stock_batch: list[StockRow], alias_batch: list[AliasRow]) -> None:
+        self.alias_rows += len(alias_batch)
+        if self.is_postgresql:
+            if stock_batch:
+                self._copy(STAGE, _copy_stock_lines(stock_batch))
+            if alias_batch:
+                self._copy(ALIAS_STAGE, _copy_alias_lines(alias_batch))
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            if stock_batch:
+                cursor.executemany(
+                    f"INSERT INTO {STAGE} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(*row[:7], adapt(row[7])) for row in stock_batch],
+                )
+            if alias_batch:
+                cursor.executemany(f"INSERT INTO {ALIAS_STAGE} VALUES (%s, %s, %s)", alias_batch)
+
+    def _copy(self, table: str, text: str) -> None:
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            if hasattr(raw, "copy_expert"):  # psycopg2
+                raw.copy_expert(f"COPY {table} FROM STDIN", io.StringIO(text))
+            else:  # psycopg 3
+                with raw.copy(f"COPY {table} FROM STDIN") as copy:
+                    copy.write(text)
+
+    # --- checks (read-only) ----------------------------------------------------------------------
+
+    def duplicate_records(self, *, limit: int = 3) -> list[tuple[str, str]]:
+        """(warehouse code, SKU) pairs reported more than once."""
+        return self._rows(
+            f"SELECT warehouse_code, sku FROM {STAGE} GROUP BY warehouse_code, sku"
+            " HAVING COUNT(*) > 1 ORDER BY sku, warehouse_code LIMIT %s",
+            [limit],
+        )
+
+    def alias_name_conflicts(self, *, limit: int = 3) -> list[tuple[str, str, str, str]]:
+        """(SKU, alias name, one value, another value): one product, two codes for one name."""
+        if not self.alias_rows:
+            return []
+        return self._rows(
+            f"SELECT sku, name, MIN(value), MAX(value) FROM {ALIAS_STAGE} GROUP BY sku, name"
+            " HAVING COUNT(DISTINCT value) > 1 ORDER BY sku, name LIMIT %s",
+            [limit],
+        )
+
+    def alias_value_conflicts(self, *, limit: int = 3) -> list[AliasConflict]:
+        """Alias codes that, once applied, would identify two products (or one product twice):
+        the reported aliases together with the stored ones they do not replace."""
+        if not self.alias_rows:
+            return []
+        rows = self._rows(
+            f"SELECT value, MIN(sku), MAX(sku), MIN(name), MAX(name) FROM ("
+            f" SELECT sku, name, value FROM {ALIAS_STAGE}"
+            " UNION"
+            f" SELECT p.sku, a.name, a.value FROM {A} a JOIN {P} p ON p.id = a.product_id"
+            " WHERE a.merchant_id = %s AND NOT EXISTS ("
+            f"  SELECT 1 FROM {ALIAS_STAGE} s WHERE s.sku = p.sku AND s.name = a.name)"
+            ") final GROUP BY value HAVING COUNT(*) > 1 ORDER BY value LIMIT %s",
+            [self.merchant_id, limit],
+        )
+        return [AliasConflict(*row) for row in rows]
+
+    def suspicious_counts(self) -> SuspiciousCounts:
+        """How many of the merchant's currently reported products this download drops: not
+        reported any more, or reported with 0 available everywhere while they have some now."""
+        reported = "p.merchant_id = %s AND p.last_reported_at IS NOT NULL"
+        reported += " AND p.not_reported_since IS NULL"
+        ((existing,),) = self._rows(
+            f"SELECT COUNT(*) FROM {P} p WHERE {reported}", [self.merchant_id]
+        )
+        if not existing:
+            return SuspiciousCounts(existing=0, vanished=0, dropped_to_zero=0)
+        ((vanished,),) = self._rows(
+            f"SELECT COUNT(*) FROM {P} p WHERE {reported}"
+            f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.sku = p.sku)",
+            [self.merchant_id],
+        )
+        ((dropped,),) = self._rows(
+            f"SELECT COUNT(*) FROM {P} p JOIN ("
+            f" SELECT sku FROM {STAGE} GROUP BY sku HAVING MAX(available) = 0"
+            f") z ON z.sku = p.sku WHERE {reported}"
+            f" AND EXISTS (SELECT 1 FROM {L} l WHERE l.product_id = p.id"
+            " AND l.quantity_available > 0)",
+            [self.merchant_id],
+        )
+        return SuspiciousCounts(existing=existing, vanished=vanished, dropped_to_zero=dropped)
+
+    # --- apply (inside one transaction) ----------------------------------------------------------
+
+    def apply(self, *, warehouse_ids: dict[str, int], now: datetime, run_id: int) -> ApplyResult:
+        """Write the staged download. Call inside `transaction.atomic()`, after the checks.
+
+        `warehouse_ids` maps every staged warehouse code to its warehouse (created beforehand).
+        """
+        merchant_id = self.merchant_id
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {WAREHOUSE_STAGE} (code, warehouse_id) VALUES (%s, %s)",
+                list(warehouse_ids.items()),
+            )
+            # Products: new ones created, every reported one stamped (and unflagged).
+            cursor.execute(
+                f"INSERT INTO {P} (merchant_id, sku, name, last_reported_at, not_reported_since,"
+                " created_at, updated_at)"
+                f" SELECT %s, sku, MAX(name), %s, NULL, %s, %s FROM {STAGE} WHERE TRUE"
+                " GROUP BY sku"
+                " ON CONFLICT (merchant_id, sku) DO UPDATE SET"
+                " last_reported_at = excluded.last_reported_at, not_reported_since = NULL,"
+                f" updated_at = excluded.updated_at, name = CASE WHEN excluded.name = ''"
+                f" THEN {P}.name ELSE excluded.name END",
+                [merchant_id, stamp, stamp, stamp],
+            )
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {P} WHERE merchant_id = %s AND created_at = %s",
+                [merchant_id, stamp],
+            )
+            (new_products,) = cursor.fetchone()
+            new_aliases = self._apply_aliases(cursor, stamp) if self.alias_rows else 0
+            levels_changed = self._apply_levels(cursor, stamp, run_id)
+            cursor.execute(
+                f"UPDATE {P} SET not_reported_since = %s, updated_at = %s"
+                " WHERE merchant_id = %s AND not_reported_since IS NULL"
+                " AND (last_reported_at IS NULL OR last_reported_at < %s)",
+                [stamp, stamp, merchant_id, stamp],
+            )
+            not_reported = cursor.rowcount
+        return ApplyResult(
+            new_products=new_products,
+            new_aliases=new_aliases,
+            levels_changed=levels_changed,
+            not_reported=not_reported,
+        )
+
+    def _apply_aliases(self, cursor, stamp) -> int:
+        # A reported alias replaces the product's code for that name; codes added by hand under
+        # other names stay. Delete the replaced codes first so that codes swapped between two
+        # products in one download never collide.
+        cursor.execute(
+            f"DELETE FROM {A} WHERE id IN ("
+            f" SELECT a.id FROM {A} a JOIN {P} p ON p.id = a.product_id"
+            f" JOIN {ALIAS_STAGE} s ON s.sku = p.sku AND s.name = a.name"
+            " WHERE a.merchant_id = %s AND a.value <> s.value)",
+            [self.merchant_id],
+        )
+        cursor.execute(
+            f"INSERT INTO {A} (merchant_id, product_id, name, value, created_at)"
+            f" SELECT DISTINCT %s, p.id, s.name, s.value, %s FROM {ALIAS_STAGE} s"
+            f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku WHERE TRUE"
+            " ON CONFLICT DO NOTHING",
+            [self.merchant_id, stamp, self.merchant_id],
+        )
+        return cursor.rowcount
+
+    def _apply_levels(self, cursor, stamp, run_id: int) -> int:
+        columns = (
+            "quantity_on_hand",
+            "quantity_available",
+            "quantity_allocated",
+            "quantity_on_hold",
+        )
+        if self.is_postgresql:
+            changed_when = (
+                f"({', '.join(f'{L}.{c}' for c in columns)}) IS DISTINCT FROM"
+                f" ({', '.join(f'excluded.{c}' for c in columns)})"
+            )
+        else:
+            changed_when = " OR ".join(f"{L}.{c} IS NOT excluded.{c}" for c in columns)
+        upsert = (
+            f"INSERT INTO {L} (product_id, warehouse_id, quantity_on_hand, quantity_available,"
+            " quantity_allocated, quantity_on_hold, wms_updated_at, loaded_at)"
+            " SELECT p.id, w.warehouse_id, s.on_hand, s.available, s.allocated, s.on_hold,"
+            f" s.wms_updated_at, %s FROM {STAGE} s"
+            f" JOIN {WAREHOUSE_STAGE} w ON w.code = s.warehouse_code"
+            f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku WHERE TRUE"
+            " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET"
+            " quantity_on_hand = excluded.quantity_on_hand,"
+            " quantity_available = excluded.quantity_available,"
+            " quantity_allocated = excluded.quantity_allocated,"
+            " quantity_on_hold = excluded.quantity_on_hold,"
+            " wms_updated_at = excluded.wms_updated_at, loaded_at = excluded.loaded_at"
+            f" WHERE {changed_when}"
+            " RETURNING product_id, warehouse_id, quantity_on_hand, quantity_available"
+        )
+        history = (
+            f"INSERT INTO {H} (product_id, warehouse_id, quantity_on_hand, quantity_available,"
+            " recorded_at, run_id)"
+        )
+        if self.is_postgresql:
+            # One statement: the changed rows go straight into the history.
+            cursor.execute(
+                f"WITH changed AS ({upsert}) {history}"
+                " SELECT product_id, warehouse_id, quantity_on_hand, quantity_available, %s, %s"
+                " FROM changed",
+                [stamp, self.merchant_id, stamp, run_id],
+            )
+            return cursor.rowcount
+        cursor.execute(upsert, [stamp, self.merchant_id])
+        changed = cursor.fetchall()
+        cursor.executemany(
+            f"{history} VALUES (%s, %s, %s, %s, %s, %s)",
+            [(*row, stamp, run_id) for row in changed],
+        )
+        return len(changed)
+
+    def _rows(self, sql: str, params: list) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+def _copy_stock_lines(rows: list[StockRow]) -> str:
+    lines = []
+    append = lines.append
+    for code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at in rows:
+        append(
+            f"{_copy_text(code)}\t{_copy_text(sku)}\t{_copy_text(name)}\t{on_hand}\t{available}\t"
+            f"{_NULL if allocated is None else allocated}\t"
+            f"{_NULL if on_hold is None else on_hold}\t"
+            f"{_NULL if wms_updated_at is None else wms_updated_at.isoformat()}\n"
+        )
+    return "".join(lines)
+
+
+def _copy_alias_lines(rows: list[AliasRow]) -> str:
+    return "".join(
+        f"{_copy_text(sku)}\t{_copy_text(name)}\t{_copy_text(value)}\n" for sku, name, value in rows
+    )
