@@ -46,6 +46,7 @@ SKIPPED_STATUSES = (
 )
 _LISTING_FIELDS = (
     "id",
+    "cart",
     "external_item_id",
     "sku",
     "is_inventory_enabled",

@@ -4,6 +4,8 @@ against the in-memory fake cart. Each test also asserts what was NOT written to 
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carts.connectors.memory import memory_cart_store_reset
@@ -520,3 +522,38 @@ def test_products_of_another_merchant_never_match(setup):
 
     assert setup.listing("item-a").status == ListingStatus.NO_MATCH
     assert setup.store.write_calls == 0
+
+
+def _queries_for_an_upload_of(item_count: int) -> int:
+    setup = make_upload_setup()
+    setup.cart.connection_parameters = {**setup.cart.connection_parameters, "max_batch_size": 400}
+    setup.cart.save()
+    products = Product.objects.bulk_create(
+        Product(merchant=setup.merchant, sku=f"SKU-{number:04d}") for number in range(item_count)
+    )
+    InventoryLevel.objects.bulk_create(
+        InventoryLevel(
+            product=product,
+            warehouse=setup.default_warehouse,
+            quantity_available=3,
+            loaded_at=timezone.now(),
+        )
+        for product in products
+    )
+    for number in range(item_count):
+        setup.item(f"item-{number:04d}", f"SKU-{number:04d}", quantity=number % 2 * 3)
+    setup.item("stranger", "NOPE")
+    with CaptureQueriesContext(connection) as first:
+        setup.upload()
+    with CaptureQueriesContext(connection) as second:
+        setup.upload(reconcile=True)
+    assert setup.store.quantity_of(f"item-{item_count - 1:04d}") == 3
+    return len(first) + len(second)
+
+
+def test_listing_reads_and_writes_are_set_based_so_queries_do_not_grow_per_listing(db):
+    small, large = _queries_for_an_upload_of(10), _queries_for_an_upload_of(300)
+
+    # 290 more listings read, upserted, matched and written: only the database's own limit on
+    # parameters per statement (about a hundred rows on SQLite) adds statements.
+    assert large - small <= 290 // 20
