@@ -268,7 +268,10 @@ class HttpClient:
         data=None,
         headers=None,
         idempotent: bool | None = None,
+        stream: bool = False,
     ) -> requests.Response:
+        """With `stream`, a successful response's body is not read yet: iterate it with
+        `response.iter_content()` (errors while reading are the caller's to map) and close it."""
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
@@ -299,6 +302,7 @@ class HttpClient:
                     headers=request_headers,
                     auth=self.auth,
                     timeout=self.timeout,
+                    stream=stream,
                 )
             except (
                 requests.exceptions.Timeout,
@@ -364,6 +368,7 @@ class HttpClient:
                 can_wait_here = retry_after is None or retry_after <= self.max_retry_after
                 if attempt < attempts and can_wait_here:
                     delay = retry_after if retry_after is not None else self._backoff(attempt)
+                    response.close()
                     self._sleep(delay)
                     continue
                 raise _with_context(
