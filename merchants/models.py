@@ -104,3 +104,44 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.merchant}"
+
+
+class ApiKey(models.Model):
+    """A merchant's key to the REST API (and the CartRover-compatible endpoints).
+
+    The key itself is shown once, when it is created, and never stored: only its public
+    `prefix` (the lookup id, also the CartRover `api_user`) and the SHA-256 of the whole key.
+    The key carries 256 random bits, so a plain hash is as strong as a slow one here, and it
+    is compared in constant time. A key sees its own merchant only; a revoked key sees nothing.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField("Name", max_length=100, help_text="What uses this key.")
+    prefix = models.CharField("API user", max_length=32, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = tenant_manager("merchant")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="apikey_name_not_empty"),
+            models.CheckConstraint(condition=~Q(prefix=""), name="apikey_prefix_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    def __repr__(self) -> str:
+        return f"<ApiKey {self.pk} {self.prefix!r} merchant={self.merchant_id}>"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

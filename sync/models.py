@@ -206,3 +206,30 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class InventoryPush(models.Model):
+    """An inventory batch pushed to the REST API (a merchant on Automatic), by the client's
+    request id: the same request id sent again answers with the same run instead of applying
+    the batch a second time. The row is taken before the batch is applied; a push that applied
+    nothing (its run failed or was skipped) gives its request id back."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="pushes")
+    request_id = models.CharField("Client request id", max_length=255)
+    run = models.OneToOneField(SyncRun, on_delete=models.CASCADE, related_name="push")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = tenant_manager("merchant")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "request_id"], name="inventorypush_request_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(request_id=""), name="inventorypush_request_id_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Push {self.request_id!r} of merchant {self.merchant_id}"
