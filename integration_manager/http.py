@@ -125,6 +125,34 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
+def _rate_limit_reset(response: requests.Response) -> float | None:
+    """Seconds until the quota refreshes, from a platform's own header when it sends no
+    Retry-After (BigCommerce: `X-Rate-Limit-Time-Reset-Ms`)."""
+    value = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
+    try:
+        return max(0.0, float(value) / 1000) if value else None
+    except ValueError:
+        return None
+
+
+def client_options(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """HttpClient tuning read from a connection's parameters, when present: `connect_timeout`,
+    `read_timeout` (seconds), `max_attempts`, `backoff_base` (seconds), `max_retry_after`
+    (seconds). Tests and the demo use them for tiny backoffs; production leaves the defaults."""
+    options: dict[str, Any] = {}
+    if "connect_timeout" in parameters or "read_timeout" in parameters:
+        options["timeout"] = (
+            float(parameters.get("connect_timeout", 5.0)),
+            float(parameters.get("read_timeout", 30.0)),
+        )
+    if "max_attempts" in parameters:
+        options["max_attempts"] = int(parameters["max_attempts"])
+    for name in ("backoff_base", "max_retry_after"):
+        if name in parameters:
+            options[name] = float(parameters[name])
+    return options
+
+
 def platform_message_from(response: requests.Response) -> str:
     """The platform's own error message: from the usual JSON error shapes, else the body text."""
     try:
@@ -365,6 +393,8 @@ class HttpClient:
 
             if status == 429 or status >= 500:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is None and status == 429:
+                    retry_after = _rate_limit_reset(response)
                 can_wait_here = retry_after is None or retry_after <= self.max_retry_after
                 if attempt < attempts and can_wait_here:
                     delay = retry_after if retry_after is not None else self._backoff(attempt)
