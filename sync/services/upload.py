@@ -194,6 +194,8 @@ def _upload(
         run_log(run, note)
     _save_unsent(plan=plan, cart=cart, now=now)
 
+    skipped = sum(plan.skipped.values())
+    run.items_skipped = skipped
     updated = 0
     failed = 0
     batch_size = max(1, connector.max_batch_size)
@@ -220,10 +222,8 @@ def _upload(
         )
         updated += batch_updated
         failed += batch_failed
+        run.items_failed = failed
 
-    skipped = sum(plan.skipped.values())
-    run.items_skipped = skipped
-    run.items_failed = failed
     parts = [
         f"{run.items_sent} sent ({updated} updated, {failed} failed)",
         f"{plan.in_sync} already in sync",
@@ -254,11 +254,12 @@ def _log_read(run: SyncRun, read: ReadOutcome) -> None:
             f"{drift.sku or drift.external_item_id} {drift.known_quantity}→{drift.cart_quantity}"
             for drift in read.drift[:LOGGED_EXAMPLES]
         )
-        more = f" and {len(read.drift) - LOGGED_EXAMPLES} more" if len(read.drift) > 10 else ""
+        extra = len(read.drift) - LOGGED_EXAMPLES
+        more = f" and {extra} more" if extra > 0 else ""
         run_log(
             run,
-            f"Drift: {len(read.drift)} quantities were changed in the cart since we last knew "
-            f"them ({examples}{more}); they are corrected now.",
+            f"Drift: {len(read.drift)} item(s) edited in the cart since we last knew their "
+            f"quantity ({examples}{more}); each is set back to what it should hold.",
         )
 
 

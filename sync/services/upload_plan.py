@@ -10,7 +10,7 @@ from typing import TypeVar
 from django.db.models import Sum
 
 from carts.models import Cart, ItemFilterMode, ListingStatus
-from warehouses.models import Alias, InventoryLevel, Product
+from warehouses.models import Alias, InventoryLevel, Product, Warehouse
 
 # Small enough for SQLite's bound-parameter limit, large enough to keep the query count low.
 QUERY_CHUNK_SIZE = 900
@@ -117,7 +117,12 @@ def upload_availability(*, cart: Cart, product_ids: Iterable[int]) -> Availabili
     warehouses (Combine All Locations). A product with no level counts as 0. A disabled sync
     warehouse counts in no total, so every product is 0, and the note says why."""
     ids = sorted(set(product_ids))
-    warehouse = cart.sync_warehouse
+    # Fetched afresh: whether it is enabled may have changed since the cart was loaded.
+    warehouse = (
+        Warehouse.objects.filter(pk=cart.sync_warehouse_id).first()
+        if cart.sync_warehouse_id is not None
+        else None
+    )
     if warehouse is not None and not warehouse.is_enabled:
         return Availability(
             {},

@@ -12,7 +12,7 @@ from carts.connectors.memory import memory_cart_store_reset
 from carts.models import Cart, ListingStatus
 from carts.services import cart_settings_update
 from integration_manager.connector_errors import TransientError
-from merchants.services import connection_secrets_update
+from merchants.services import connection_secrets_update, merchant_delete
 from sync.models import Alert, RunKind, RunState, RunTrigger, SyncRun
 from sync.services.upload import cart_inventory_upload
 from tests.sync.upload_fixtures import make_upload_setup
@@ -309,9 +309,20 @@ class _BlockingCart(CartConnector):
         return "blocking"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_for_one_cart_give_one_run_and_one_skipped():
+@pytest.fixture
+def committed_setup():
+    """For tests whose threads need committed data. Deleted through `merchant_delete`: the
+    teardown's flush deletes tables in no fixed order on SQLite, and the database refuses to
+    delete a Default warehouse while its merchant exists."""
     setup = make_upload_setup()
+    yield setup
+    merchant_delete(merchant=setup.merchant)
+    memory_cart_store_reset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_for_one_cart_give_one_run_and_one_skipped(committed_setup):
+    setup = committed_setup
     setup.product("SKU-A", 5)
     connector = _BlockingCart([CartItem("item-a", "", "SKU-A", "", True, 0)])
     outcome = {}

@@ -332,7 +332,7 @@ def test_hand_edited_cart_quantity_is_corrected_by_the_next_reconciliation(setup
     assert setup.store.list_calls == 1
     assert setup.store.writes == [[("item-a", 7)]]
     assert setup.store.quantity_of("item-a") == 7
-    assert "Drift: 1 quantities were changed in the cart" in reconciled.log
+    assert "Drift: 1 item(s) edited in the cart" in reconciled.log
     assert "SKU-A 7→2" in reconciled.log
     assert "1 edited in the cart and corrected" in reconciled.message
     assert (reconciled.records_read, reconciled.items_sent, reconciled.records_changed) == (1, 1, 1)
@@ -511,6 +511,19 @@ def test_a_listing_that_stops_matching_shows_never_again(setup):
     assert listing.status == ListingStatus.NO_MATCH
     assert listing.last_synced_at is None
     assert setup.store.write_calls == 0
+
+
+def test_every_cart_of_the_merchant_receives_the_full_quantity(setup):
+    second = make_upload_setup(merchant=setup.merchant)
+    setup.product("SKU-A", 7)
+    setup.item("item-a", "SKU-A", quantity=0)
+    second.item("other-item", "SKU-A", quantity=0)
+
+    setup.upload()
+    second.upload()
+
+    assert setup.store.quantity_of("item-a") == 7
+    assert second.store.quantity_of("other-item") == 7
 
 
 def test_products_of_another_merchant_never_match(setup):
