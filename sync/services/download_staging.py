@@ -15,6 +15,8 @@ connections never see each other's staging.
 """
 
 import io
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,6 +82,7 @@ class DownloadStaging:
         self.merchant_id = merchant_id
         self.is_postgresql = connection.vendor == "postgresql"
         self.alias_rows = 0
+        self._pipe: _CopyPipe | None = None
 
     # --- life ------------------------------------------------------------------------------------
 
@@ -124,14 +127,22 @@ class DownloadStaging:
         """
         stock_batch: list[StockRow] = []
         alias_batch: list[AliasRow] = []
-        for stock_row, alias_rows in stock_rows:
-            stock_batch.append(stock_row)
-            if alias_rows:
-                alias_batch.extend(alias_rows)
-            if len(stock_batch) >= BATCH_ROWS:
-                self._flush(stock_batch, alias_batch)
-                stock_batch, alias_batch = [], []
-        self._flush(stock_batch, alias_batch)
+        self._pipe = _CopyPipe() if self.is_postgresql else None
+        try:
+            for stock_row, alias_rows in stock_rows:
+                stock_batch.append(stock_row)
+                if alias_rows:
+                    alias_batch.extend(alias_rows)
+                if len(stock_batch) >= BATCH_ROWS:
+                    self._flush(stock_batch, alias_batch)
+                    stock_batch, alias_batch = [], []
+            self._flush(stock_batch, alias_batch)
+        except BaseException:
+            if self._pipe is not None:
+                self._pipe.close(raise_error=False)  # the stream's error is the one to report
+            raise
+        if self._pipe is not None:
+            self._pipe.close()
         with connection.cursor() as cursor:
             if self.is_postgresql:
                 # Temporary tables are never analysed by autovacuum: without statistics the
@@ -144,11 +155,11 @@ class DownloadStaging:
 
     def _flush(self, stock_batch: list[StockRow], alias_batch: list[AliasRow]) -> None:
         self.alias_rows += len(alias_batch)
-        if self.is_postgresql:
+        if self._pipe is not None:
             if stock_batch:
-                self._copy(STAGE, _copy_stock_lines(stock_batch))
+                self._pipe.send(STAGE, _copy_stock_lines(stock_batch))
             if alias_batch:
-                self._copy(ALIAS_STAGE, _copy_alias_lines(alias_batch))
+                self._pipe.send(ALIAS_STAGE, _copy_alias_lines(alias_batch))
             return
         adapt = connection.ops.adapt_datetimefield_value
         with connection.cursor() as cursor:
@@ -159,15 +170,6 @@ class DownloadStaging:
                 )
             if alias_batch:
                 cursor.executemany(f"INSERT INTO {ALIAS_STAGE} VALUES (%s, %s, %s)", alias_batch)
-
-    def _copy(self, table: str, text: str) -> None:
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            if hasattr(raw, "copy_expert"):  # psycopg2
-                raw.copy_expert(f"COPY {table} FROM STDIN", io.StringIO(text))
-            else:  # psycopg 3
-                with raw.copy(f"COPY {table} FROM STDIN") as copy:
-                    copy.write(text)
 
     # --- checks (read-only) ----------------------------------------------------------------------
 
@@ -233,10 +235,19 @@ class DownloadStaging:
 
     # --- apply (inside one transaction) ----------------------------------------------------------
 
-    def apply(self, *, warehouse_ids: dict[str, int], now: datetime, run_id: int) -> ApplyResult:
+    def apply(
+        self,
+        *,
+        warehouse_ids: dict[str, int],
+        now: datetime,
+        run_id: int,
+        mark_not_reported: bool = True,
+    ) -> ApplyResult:
         """Write the staged download. Call inside `transaction.atomic()`, after the checks.
 
         `warehouse_ids` maps every staged warehouse code to its warehouse (created beforehand).
+        `mark_not_reported=False` (a partial update) leaves the products it does not report
+        alone instead of flagging them as not reported.
         """
         merchant_id = self.merchant_id
         stamp = connection.ops.adapt_datetimefield_value(now)
@@ -264,13 +275,15 @@ class DownloadStaging:
             (new_products,) = cursor.fetchone()
             new_aliases = self._apply_aliases(cursor, stamp) if self.alias_rows else 0
             levels_changed = self._apply_levels(cursor, stamp, run_id)
-            cursor.execute(
-                f"UPDATE {P} SET not_reported_since = %s, updated_at = %s"
-                " WHERE merchant_id = %s AND not_reported_since IS NULL"
-                " AND (last_reported_at IS NULL OR last_reported_at < %s)",
-                [stamp, stamp, merchant_id, stamp],
-            )
-            not_reported = cursor.rowcount
+            not_reported = 0
+            if mark_not_reported:
+                cursor.execute(
+                    f"UPDATE {P} SET not_reported_since = %s, updated_at = %s"
+                    " WHERE merchant_id = %s AND not_reported_since IS NULL"
+                    " AND (last_reported_at IS NULL OR last_reported_at < %s)",
+                    [stamp, stamp, merchant_id, stamp],
+                )
+                not_reported = cursor.rowcount
         return ApplyResult(
             new_products=new_products,
             new_aliases=new_aliases,
@@ -355,15 +368,77 @@ class DownloadStaging:
             return cursor.fetchall()
 
 
+class _CopyPipe:
+    """COPYs batches on a helper thread while the caller reads and renders the next ones.
+
+    On a small machine the download's Python work (reading, validating, rendering records) and
+    PostgreSQL's work (parsing and storing the COPY) then run on two cores instead of taking
+    turns. The thread uses the connection's own DB-API connection, which the calling thread does
+    not touch until `close()`; psycopg releases the GIL while it waits for the server.
+    """
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._batches: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="download-copy", daemon=True)
+        self._thread.start()
+
+    def send(self, table: str, text: str) -> None:
+        if self._error is not None:
+            raise self._error
+        self._batches.put((table, text))
+
+    def close(self, *, raise_error: bool = True) -> None:
+        """Wait for the batches sent so far; re-raise the helper's error, if any."""
+        self._batches.put(None)
+        self._thread.join()
+        if raise_error and self._error is not None:
+            raise self._error
+
+    def _work(self) -> None:
+        cursor = self._raw.cursor()
+        try:
+            while (batch := self._batches.get()) is not None:
+                if self._error is None:
+                    try:
+                        _copy(cursor, *batch)
+                    except BaseException as error:
+                        self._error = error
+        finally:
+            cursor.close()
+
+
+def _copy(cursor, table: str, text: str) -> None:
+    if hasattr(cursor, "copy_expert"):  # psycopg2
+        cursor.copy_expert(f"COPY {table} FROM STDIN", io.StringIO(text))
+    else:  # psycopg 3
+        with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            copy.write(text)
+
+
 def _copy_stock_lines(rows: list[StockRow]) -> str:
     lines = []
     append = lines.append
+    # Most systems stamp a whole export with few distinct times: format each one once.
+    last_time: datetime | None = None
+    last_text = _NULL
     for code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at in rows:
+        if wms_updated_at is None:
+            time_text = _NULL
+        elif wms_updated_at == last_time:
+            time_text = last_text
+        else:
+            last_time, last_text = wms_updated_at, wms_updated_at.isoformat()
+            time_text = last_text
+        text = f"{code}\t{sku}\t{name}"
+        if text.count("\t") != 2 or "\\" in text or "\n" in text or "\r" in text:
+            text = f"{_copy_text(code)}\t{_copy_text(sku)}\t{_copy_text(name)}"
         append(
-            f"{_copy_text(code)}\t{_copy_text(sku)}\t{_copy_text(name)}\t{on_hand}\t{available}\t"
+            f"{text}\t{on_hand}\t{available}\t"
             f"{_NULL if allocated is None else allocated}\t"
-            f"{_NULL if on_hold is None else on_hold}\t"
-            f"{_NULL if wms_updated_at is None else wms_updated_at.isoformat()}\n"
+            f"{_NULL if on_hold is None else on_hold}\t{time_text}\n"
         )
     return "".join(lines)
 

@@ -628,3 +628,16 @@ def test_inventory_download_with_a_given_connector_uses_it(setup):
 
     assert run.state == RunState.SUCCEEDED
     assert setup.available() == {("", "G"): 2}
+
+
+def test_download_stores_skus_and_names_with_special_characters_exactly(setup):
+    awkward = "A\\B\tC\nD\rE ü"
+    setup.wms.set_stock(awkward, 3, name="Name \\N with\ttab", aliases={"UPC": "x\\y"})
+
+    run = setup.download()
+
+    assert run.state == RunState.SUCCEEDED
+    product = setup.product(awkward)
+    assert product.name == "Name \\N with\ttab"
+    assert list(product.aliases.values_list("value", flat=True)) == ["x\\y"]
+    assert setup.available() == {("", awkward): 3}
