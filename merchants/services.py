@@ -1,10 +1,16 @@
 """Writes on merchants and their users."""
 
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from merchants.models import Membership, Merchant, User
+from merchants.models import ApiKey, Membership, Merchant, User
 from warehouses.models import Warehouse
 
 DEFAULT_WAREHOUSE_NAME = "Default"
@@ -97,3 +103,74 @@ def merchant_settings_update(
     merchant.full_clean()
     merchant.save()
     return merchant
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+API_KEY_TAG = "imk"
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A key just created: `key` is the only time the secret exists in clear."""
+
+    api_key: ApiKey
+    key: str
+
+
+def _api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(*, merchant: Merchant, name: str, created_by: User | None = None) -> NewApiKey:
+    """Create an API key for `merchant`. The returned `key` is shown once and never stored:
+    it is `imk_<prefix>_<secret>`, with 256 random bits of secret; the prefix identifies it
+    (and is the CartRover `api_user`)."""
+    prefix = secrets.token_hex(6)
+    key = f"{API_KEY_TAG}_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey(
+        merchant=merchant,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=_api_key_hash(key),
+        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+    )
+    api_key.full_clean()
+    api_key.save()
+    return NewApiKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key: from now on it is refused. Revoking twice keeps the first time."""
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_key.refresh_from_db(fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(*, key: str, prefix: str | None = None) -> ApiKey | None:
+    """The active key that `key` is, or None. With `prefix` (the CartRover `api_user`), the key
+    must also carry that prefix. The hash is compared in constant time."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_TAG or (prefix is not None and parts[1] != prefix):
+        return None
+    api_key = (
+        ApiKey.objects.select_related("merchant")
+        .filter(prefix=parts[1], revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, _api_key_hash(key)):
+        return None
+    return api_key
+
+
+API_KEY_LAST_USED_PRECISION_SECONDS = 60
+
+
+def api_key_used(*, api_key: ApiKey) -> None:
+    """Record that the key was used, at most once a minute (one conditional UPDATE)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=API_KEY_LAST_USED_PRECISION_SECONDS)
+    if api_key.last_used_at is not None and api_key.last_used_at > stale:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=stale).update(last_used_at=now)
+    api_key.last_used_at = now
