@@ -1,6 +1,10 @@
 """Writes on warehouses, products and aliases made by people (the download writes in bulk, see
 `sync.services.download`)."""
 
+import csv
+import io
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -79,3 +83,153 @@ def warehouse_connection_check(*, merchant: Merchant) -> str:
     Never call it inside a transaction: it talks to the network.
     """
     return warehouse_connector_for(merchant).check()
+
+
+def product_create(*, merchant: Merchant, sku: str, name: str = "") -> Product:
+    """*Add/View Products*: add a product by hand (the download adds the ones the warehouse
+    system reports). A SKU is unique within the merchant."""
+    sku = sku.strip()
+    if not sku:
+        raise ValidationError({"sku": "Enter a SKU."})
+    existing = Product.objects.filter(merchant=merchant, sku=sku).first()
+    if existing is not None:
+        raise ValidationError({"sku": f"This merchant already has a product with SKU {sku}."})
+    product = Product(merchant=merchant, sku=sku, name=name.strip())
+    product.full_clean()
+    product.save()
+    return product
+
+
+@dataclass(frozen=True)
+class AliasImportError:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class AliasImportResult:
+    created: int
+    errors: tuple[AliasImportError, ...]
+
+    @property
+    def is_applied(self) -> bool:
+        return not self.errors
+
+
+ALIAS_IMPORT_COLUMNS = ("SKU", "Alias name", "Alias code")
+ALIAS_IMPORT_MAX_LINES = 100_000
+
+
+def alias_import_csv(*, merchant: Merchant, text: str) -> AliasImportResult:
+    """Import aliases from CSV text with the columns `SKU, Alias name, Alias code` (a header row
+    with those words is optional).
+
+    All or nothing: every line is checked first (the SKU exists, the code is not already taken
+    by another product nor by another line, the product has one code per alias name) and any
+    error imports nothing; each error names its line number (the first line of the file is 1).
+    A line that repeats an alias the product already has is accepted and changes nothing.
+    """
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    errors: list[AliasImportError] = []
+    wanted: list[tuple[int, str, str, str]] = []
+    for line, row in enumerate(rows, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if line == 1 and [c.lower() for c in cells[:3]] == [
+            c.lower() for c in ALIAS_IMPORT_COLUMNS
+        ]:
+            continue
+        if len(cells) != 3:
+            errors.append(
+                AliasImportError(
+                    line, f"Expected 3 columns (SKU, Alias name, Alias code), found {len(cells)}."
+                )
+            )
+            continue
+        sku, name, value = cells
+        if not sku or not name or not value:
+            errors.append(AliasImportError(line, "SKU, Alias name and Alias code are required."))
+            continue
+        wanted.append((line, sku, name, value))
+    if len(wanted) > ALIAS_IMPORT_MAX_LINES:
+        return AliasImportResult(
+            0, (AliasImportError(0, f"At most {ALIAS_IMPORT_MAX_LINES} lines per file."),)
+        )
+
+    products = dict(
+        Product.objects.filter(
+            merchant=merchant, sku__in={sku for _, sku, _, _ in wanted}
+        ).values_list("sku", "pk")
+    )
+    existing = {
+        value: (product_id, product_sku, name)
+        for value, product_id, product_sku, name in Alias.objects.filter(
+            merchant=merchant, value__in={value for *_, value in wanted}
+        ).values_list("value", "product_id", "product__sku", "name")
+    }
+    names_taken = {
+        (product_id, name): value
+        for product_id, name, value in Alias.objects.filter(
+            merchant=merchant, product_id__in=set(products.values())
+        ).values_list("product_id", "name", "value")
+    }
+    in_file: dict[str, tuple[int, str]] = {}
+    to_create: list[Alias] = []
+    for line, sku, name, value in wanted:
+        product_id = products.get(sku)
+        if product_id is None:
+            errors.append(AliasImportError(line, f"No product has SKU {sku}."))
+            continue
+        holder = existing.get(value)
+        if holder is not None:
+            holder_id, holder_sku, holder_name = holder
+            if holder_id == product_id and holder_name == name:
+                continue  # already there: nothing to do
+            errors.append(
+                AliasImportError(
+                    line,
+                    f"The alias code '{value}' already identifies product {holder_sku} (as "
+                    f"{holder_name}); it cannot also identify product {sku}.",
+                )
+            )
+            continue
+        earlier = in_file.get(value)
+        if earlier is not None:
+            errors.append(
+                AliasImportError(
+                    line,
+                    f"The alias code '{value}' is also on line {earlier[0]} (product "
+                    f"{earlier[1]}); an alias code must identify exactly one product.",
+                )
+            )
+            continue
+        taken = names_taken.get((product_id, name))
+        if taken is not None:
+            errors.append(
+                AliasImportError(
+                    line,
+                    f"Product {sku} already has the {name} alias code '{taken}'; a product has "
+                    "one code per alias name.",
+                )
+            )
+            continue
+        in_file[value] = (line, sku)
+        names_taken[(product_id, name)] = value
+        to_create.append(Alias(merchant=merchant, product_id=product_id, name=name, value=value))
+    if errors:
+        return AliasImportResult(0, tuple(errors))
+    try:
+        with transaction.atomic():
+            Alias.objects.bulk_create(to_create, batch_size=1000)
+    except IntegrityError:
+        # Someone added a clashing alias in between: nothing was imported; say so.
+        return AliasImportResult(
+            0,
+            (
+                AliasImportError(
+                    0, "An alias code was added by someone else meanwhile; nothing was imported."
+                ),
+            ),
+        )
+    return AliasImportResult(len(to_create), ())
