@@ -233,3 +233,18 @@ def alias_import_csv(*, merchant: Merchant, text: str) -> AliasImportResult:
             ),
         )
     return AliasImportResult(len(to_create), ())
+
+
+@transaction.atomic
+def warehouse_default_set(*, warehouse: Warehouse) -> Warehouse:
+    """Make `warehouse` its merchant's Default (records without a warehouse code land there).
+
+    One transaction, the merchant's warehouses locked: the old Default loses the flag before
+    the new one takes it, so the merchant has exactly one Default at every commit.
+    """
+    siblings = Warehouse.objects.select_for_update().filter(merchant_id=warehouse.merchant_id)
+    list(siblings.order_by("pk").values_list("pk", flat=True))  # take the locks in one order
+    siblings.filter(is_default=True).exclude(pk=warehouse.pk).update(is_default=False)
+    Warehouse.objects.filter(pk=warehouse.pk).update(is_default=True)
+    warehouse.refresh_from_db()
+    return warehouse
