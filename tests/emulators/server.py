@@ -26,6 +26,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,6 +112,8 @@ class EmulatorApp:
     """Base of an emulator: subclasses implement `handle` and `classify`."""
 
     name = "emulator"
+    # The platform's request id header, sent with a fresh id on every answer (None: not sent).
+    request_id_header: str | None = None
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -235,6 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", response.content_type)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if self.server.app.request_id_header:
+            self.send_header(self.server.app.request_id_header, uuid.uuid4().hex)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if self.command != "HEAD":
