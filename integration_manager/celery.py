@@ -35,20 +35,21 @@ app.conf.beat_schedule = {
         for queue in QUEUES
     },
     # The dispatchers and the reaper run on the default queue. A message that waited longer than
-    # its interval is dropped: the next one does the same work.
+    # two intervals is dropped (the next one does the same work), so no backlog builds up while
+    # the workers are down.
     "dispatch-due-downloads": {
         "task": "sync.tasks.dispatch_due_downloads",
         "schedule": DISPATCH_SECONDS,
-        "options": {"queue": "default", "expires": DISPATCH_SECONDS},
+        "options": {"queue": "default", "expires": DISPATCH_SECONDS * 2},
     },
     "dispatch-due-uploads": {
         "task": "sync.tasks.dispatch_due_uploads",
         "schedule": DISPATCH_SECONDS,
-        "options": {"queue": "default", "expires": DISPATCH_SECONDS},
+        "options": {"queue": "default", "expires": DISPATCH_SECONDS * 2},
     },
     "reap-stuck-runs": {
         "task": "sync.tasks.reap_stuck_runs",
         "schedule": REAP_SECONDS,
-        "options": {"queue": "default", "expires": REAP_SECONDS},
+        "options": {"queue": "default", "expires": REAP_SECONDS * 2},
     },
 }

@@ -129,7 +129,12 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # With acks_late a message is redelivered if not acknowledged within this window; it must
     # exceed the hard time limit of the longest task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # A prefix on every broker key lets processes that share one Redis keep their queues
+        # apart (the end-to-end tests use one per run).
+        "global_keyprefix": env.str("CELERY_BROKER_KEY_PREFIX", default=""),
+    }
 else:
     CACHES = {
         "default": {
@@ -145,6 +150,9 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The worker looks for new files this often. Kombu's default (1 s) caps a worker whose
+        # prefetch window is full at about one batch per second, too slow for "Run now".
+        "polling_interval": 0.2,
     }
     # The transport expects its folders to exist; every process (web, worker, beat) may be first.
     for _folder in ("queue", "control"):
