@@ -271,8 +271,10 @@ def _plan(*, cart: Cart, now: datetime) -> _Plan:
     )
     rules = upload_rules_for(cart=cart)
     candidates = upload_candidates(cart=cart, skus=(listing.sku for listing in listings))
-    matched_ids = {group[0].product_id for group in candidates.values() if len(group) == 1}
-    availability = upload_availability(cart=cart, product_ids=matched_ids)
+    availability = upload_availability(
+        cart=cart,
+        product_ids={candidate.product_id for group in candidates.values() for candidate in group},
+    )
 
     plan = _Plan()
     if availability.note:

@@ -25,10 +25,11 @@ def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A product a cart SKU matched."""
+    """A product a cart SKU matched, and how: through the chosen alias, or as its Master SKU."""
 
     product_id: int
     product_sku: str
+    is_alias_match: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,31 +75,76 @@ def upload_rules_for(*, cart: Cart) -> UploadRules:
 
 
 def upload_candidates(*, cart: Cart, skus: Iterable[str]) -> dict[str, list[Candidate]]:
-    """The products each cart SKU matches through the cart's Push Inventory Using Alias.
+    """The products each cart SKU matches, for `listing_decide`.
 
-    Master SKU: the product whose SKU equals the cart's SKU exactly (case and spaces included).
-    An alias name: the product holding an alias of that name whose code equals the cart's SKU;
-    products without that alias never match. The database keeps SKUs and alias codes unique per
-    merchant, so one SKU normally has at most one candidate; several are reported, not guessed.
+    Matching is exact (case and spaces included). Master SKU: the product whose SKU equals the
+    cart's SKU. An alias name: the product holding an alias of that name whose code equals the
+    cart's SKU; and, so that a collision is reported rather than silently resolved, the product
+    whose Master SKU equals it. The database keeps SKUs unique and alias codes unique within a
+    merchant, so that collision (one product's alias code is another product's SKU) is the only
+    way one code can name two products.
     """
     wanted = sorted({sku for sku in skus if sku})
     alias_name = cart.push_alias_name.strip()
     candidates: dict[str, list[Candidate]] = defaultdict(list)
     for chunk in chunked(wanted, QUERY_CHUNK_SIZE):
+        chunk_set = set(chunk)
+        rows = Product.objects.filter(merchant_id=cart.merchant_id, sku__in=chunk).values_list(
+            "sku", "id", "sku"
+        )
         if alias_name:
-            rows = Alias.objects.filter(
+            alias_rows = Alias.objects.filter(
                 merchant_id=cart.merchant_id, name=alias_name, value__in=chunk
             ).values_list("value", "product_id", "product__sku")
-        else:
-            rows = Product.objects.filter(merchant_id=cart.merchant_id, sku__in=chunk).values_list(
-                "sku", "id", "sku"
-            )
-        chunk_set = set(chunk)
+            for code, product_id, product_sku in alias_rows:
+                if code in chunk_set:
+                    candidates[code].append(Candidate(product_id, product_sku, True))
         for code, product_id, product_sku in rows:
             # Exact match only, whatever the database's collation does with case.
             if code in chunk_set:
-                candidates[code].append(Candidate(product_id, product_sku))
+                candidates[code].append(Candidate(product_id, product_sku, False))
     return dict(candidates)
+
+
+def _match(
+    *, sku: str, candidates: Sequence[Candidate], rules: UploadRules
+) -> tuple[int | None, ListingStatus | None, str]:
+    """(the matched product, or the status and reason why there is none)."""
+    if not sku:
+        return None, ListingStatus.NO_MATCH, "The cart reports no SKU for this item."
+    product_ids = {candidate.product_id for candidate in candidates}
+    if rules.alias_name and not any(candidate.is_alias_match for candidate in candidates):
+        reason = (
+            f"No product matches SKU '{sku}' by {rules.match_label}. The codes must match exactly."
+        )
+        if candidates:
+            reason += (
+                f" Product {candidates[0].product_sku} has it as its Master SKU but no "
+                f"'{rules.alias_name}' alias, so it is skipped."
+            )
+        return None, ListingStatus.NO_MATCH, reason
+    if not candidates:
+        return (
+            None,
+            ListingStatus.NO_MATCH,
+            f"No product matches SKU '{sku}' by {rules.match_label}. The codes must match exactly.",
+        )
+    if len(product_ids) > 1:
+        names = ", ".join(
+            sorted(
+                f"{candidate.product_sku} (its "
+                + (f"'{rules.alias_name}' alias" if candidate.is_alias_match else "Master SKU")
+                + ")"
+                for candidate in candidates
+            )
+        )
+        return (
+            None,
+            ListingStatus.AMBIGUOUS,
+            f"SKU '{sku}' matches several products: {names}. A code must identify one "
+            "product only.",
+        )
+    return candidates[0].product_id, None, ""
 
 
 @dataclass(frozen=True)
@@ -159,7 +205,7 @@ def listing_decide(
     availability: Availability,
 ) -> ListingDecision:
     """The rules of PRODUCT.md §2 "Upload", in order, for one listing."""
-    product_id = candidates[0].product_id if len(candidates) == 1 else None
+    product_id, problem, problem_reason = _match(sku=sku, candidates=candidates, rules=rules)
     if rules.item_filter_mode == ItemFilterMode.WHITELIST and sku not in rules.item_filter_skus:
         return ListingDecision(
             ListingStatus.FILTERED,
@@ -182,26 +228,8 @@ def listing_decide(
             "Inventory Enabled is NO: the cart does not track inventory for this item. Turn on "
             "inventory tracking for it in the cart.",
         )
-    if not sku:
-        return ListingDecision(
-            ListingStatus.NO_MATCH, None, None, "The cart reports no SKU for this item."
-        )
-    if not candidates:
-        return ListingDecision(
-            ListingStatus.NO_MATCH,
-            None,
-            None,
-            f"No product matches SKU '{sku}' by {rules.match_label}. The codes must match exactly.",
-        )
-    if len(candidates) > 1:
-        names = ", ".join(sorted(candidate.product_sku for candidate in candidates))
-        return ListingDecision(
-            ListingStatus.AMBIGUOUS,
-            None,
-            None,
-            f"SKU '{sku}' matches several products by {rules.match_label}: {names}. A code must "
-            "identify one product only.",
-        )
+    if problem is not None:
+        return ListingDecision(problem, None, None, problem_reason)
     available = availability.of(product_id)
     quantity = available
     notes = [availability.note] if availability.note else []

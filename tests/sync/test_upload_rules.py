@@ -153,6 +153,9 @@ def test_push_inventory_using_alias_matches_alias_codes_and_skips_products_witho
         assert "alias 'UPC'" in listing.reason
         assert setup.store.quantity_of(item_id) == quantity
     assert setup.listing("by-master-sku").reason.startswith("No product matches SKU 'MASTER-2'")
+    assert setup.listing("by-master-sku").reason.endswith(
+        "Product MASTER-2 has it as its Master SKU but no 'UPC' alias, so it is skipped."
+    )
     assert run.items_skipped == 2
 
 
@@ -169,29 +172,62 @@ def test_master_sku_match_is_exact_so_a_different_case_does_not_match(setup):
     assert "Master SKU" in setup.listing("upper").reason
 
 
-def test_a_sku_matching_several_products_is_ambiguous_and_names_them():
-    # The database keeps SKUs and alias codes unique, so this can only come from bad data:
-    # the rule is checked on the decision itself.
+def test_an_alias_code_that_is_another_products_sku_is_ambiguous_and_names_both(setup):
+    # SKUs and alias codes are each unique per merchant, so the one way a code can name two
+    # products is one product's alias code being another product's Master SKU.
+    setup.cart.push_alias_name = "UPC"
+    setup.cart.save()
+    setup.product("0001", 3)
+    shirt = setup.product("SHIRT-RED", 8)
+    setup.alias(shirt, "UPC", "0001")
+    setup.item("clash", "0001", quantity=1)
+
+    run = setup.upload()
+
+    listing = setup.listing("clash")
+    assert listing.status == ListingStatus.AMBIGUOUS
+    assert listing.reason == (
+        "SKU '0001' matches several products: 0001 (its Master SKU), SHIRT-RED (its 'UPC' "
+        "alias). A code must identify one product only."
+    )
+    assert listing.product is None
+    assert listing.last_synced_at is None
+    assert setup.store.write_calls == 0
+    assert setup.store.quantity_of("clash") == 1
+    assert run.items_skipped == 1
+
+
+def test_master_sku_mode_ignores_alias_codes(setup):
+    setup.product("0001", 3)
+    shirt = setup.product("SHIRT-RED", 8)
+    setup.alias(shirt, "UPC", "0001")
+    setup.item("by-sku", "0001", quantity=1)
+
+    setup.upload()
+
+    assert setup.store.written == [("by-sku", 3)]
+    assert setup.listing("by-sku").product.sku == "0001"
+
+
+def test_several_products_for_one_master_sku_are_reported_not_guessed():
+    # The database refuses duplicate SKUs; the rule still holds on the decision itself.
     rules = UploadRules(
-        alias_name="UPC",
+        alias_name="",
         item_filter_mode=ItemFilterMode.OFF,
         item_filter_skus=frozenset(),
         minimum_inventory_level=0,
     )
 
     decision = listing_decide(
-        sku="0001",
+        sku="SHIRT",
         is_inventory_enabled=True,
-        candidates=[Candidate(1, "SHIRT-RED"), Candidate(2, "SHIRT-BLUE")],
+        candidates=[Candidate(1, "SHIRT"), Candidate(2, "SHIRT")],
         rules=rules,
         availability=Availability({1: 5, 2: 6}),
     )
 
     assert decision.status == ListingStatus.AMBIGUOUS
-    assert decision.quantity is None
-    assert decision.product_id is None
-    assert "SHIRT-BLUE, SHIRT-RED" in decision.reason
-    assert "alias 'UPC'" in decision.reason
+    assert (decision.quantity, decision.product_id) == (None, None)
 
 
 def test_several_cart_items_with_one_sku_are_all_set_to_the_same_number(setup):
