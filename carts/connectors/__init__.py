@@ -2,12 +2,18 @@
 `connector_key` to its class. Adding a platform = one new module + one line below."""
 
 from carts.connectors.base import CartConnector
+from carts.connectors.bigcommerce import BigCommerceCartConnector
 from carts.connectors.memory import MemoryCartConnector
+from carts.connectors.shopify import ShopifyCartConnector
+from carts.connectors.woocommerce import WooCommerceCartConnector
 from carts.models import Cart
 from integration_manager.connector_errors import ConfigurationError
 
 CART_CONNECTORS: dict[str, type[CartConnector]] = {
     MemoryCartConnector.key: MemoryCartConnector,
+    ShopifyCartConnector.key: ShopifyCartConnector,
+    WooCommerceCartConnector.key: WooCommerceCartConnector,
+    BigCommerceCartConnector.key: BigCommerceCartConnector,
 }
 
 
