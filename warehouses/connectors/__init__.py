@@ -9,6 +9,8 @@ from warehouses.connectors.base import (
     WarehouseConnector,
     WarehouseInfo,
 )
+from warehouses.connectors.csv_feed import CsvFeedConnector
+from warehouses.connectors.extensiv_3pl import Extensiv3plConnector
 from warehouses.connectors.memory import MemoryWarehouseConnector
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
 
 WAREHOUSE_CONNECTORS: dict[str, type[WarehouseConnector]] = {
     MemoryWarehouseConnector.key: MemoryWarehouseConnector,
+    CsvFeedConnector.key: CsvFeedConnector,
+    Extensiv3plConnector.key: Extensiv3plConnector,
 }
 
 
