@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "integration_manager",
     "merchants",
     "warehouses",
@@ -236,6 +239,47 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- REST API (integration_manager.api) ------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integration_manager.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["integration_manager.api.throttling.LeakyBucketThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "integration_manager.api.pagination.IdCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "integration_manager.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "integration_manager.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Integration Manager API",
+    "DESCRIPTION": "Push and read inventory, configure warehouses and carts, trigger and read "
+    "sync runs. Authenticate with a merchant's API key (`Authorization: Bearer <key>` or "
+    "`X-Api-Key: <key>`) or the session of a logged-in user.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStateEnum": "sync.models.RunState",
+        "UploadModeEnum": "carts.models.UploadMode",
+    },
+}
+# Per API key (or user): a leaky bucket of this many calls, leaking one call every this many
+# seconds (the CartRover-compatible endpoints always use the vendor's 100 and 0.6 s).
+API_RATE_LIMIT_CALLS = env.int("API_RATE_LIMIT_CALLS", default=100)
+API_RATE_LIMIT_LEAK_SECONDS = env.float("API_RATE_LIMIT_LEAK_SECONDS", default=0.6)
+# A request body larger than this is refused with 413.
+API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=5 * 1024 * 1024)
 
 # --- Product settings -----------------------------------------------------------------------
 # A heartbeat older than this marks the scheduler or a queue's worker as not alive.

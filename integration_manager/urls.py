@@ -18,5 +18,7 @@ urlpatterns = [
     path("merchants/<int:merchant_pk>/", include("warehouses.urls")),
     path("carts/", include("carts.urls")),
     path("", include("sync.urls")),
+    path("api/", include("integration_manager.api.urls")),
+    path("v1/", include("integration_manager.api.cartrover_urls")),
     path("admin/", admin.site.urls),
 ]

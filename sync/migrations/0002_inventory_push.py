@@ -5,24 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('merchants', '0002_api_key'),
-        ('sync', '0001_initial'),
+        ("merchants", "0002_api_key"),
+        ("sync", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InventoryPush',
+            name="InventoryPush",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_id', models.CharField(max_length=255, verbose_name='Client request id')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pushes', to='merchants.merchant')),
-                ('run', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='push', to='sync.syncrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("request_id", models.CharField(max_length=255, verbose_name="Client request id")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pushes",
+                        to="merchants.merchant",
+                    ),
+                ),
+                (
+                    "run",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="push",
+                        to="sync.syncrun",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('merchant', 'request_id'), name='inventorypush_request_id_unique'), models.CheckConstraint(condition=models.Q(('request_id', ''), _negated=True), name='inventorypush_request_id_not_empty')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("merchant", "request_id"), name="inventorypush_request_id_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("request_id", ""), _negated=True),
+                        name="inventorypush_request_id_not_empty",
+                    ),
+                ],
             },
         ),
     ]
