@@ -1,11 +1,14 @@
 """Writes on carts: their settings, Item Filters, and reconciliation requests."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from carts.connectors import cart_connector_for
 from carts.models import Cart, ItemFilter
+from integration_manager.connector_errors import ConnectorError
 
 # Settings a person edits on the cart's Edit Setup page (connection secrets go through
 # `merchants.services.connection_secrets_update`).
@@ -70,3 +73,19 @@ def item_filter_remove(*, cart: Cart, sku: str) -> bool:
     """Take a SKU off the cart's Item Filters list. Returns whether it was listed."""
     deleted, _ = ItemFilter.objects.filter(cart=cart, sku=sku.strip()).delete()
     return bool(deleted)
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    is_ok: bool
+    message: str
+
+
+def cart_connection_check(*, cart: Cart) -> ConnectionCheck:
+    """Test connection: one cheap call to the cart. Never raises a connector error: the result
+    says what was reached, or why it failed (never a secret). Changes nothing."""
+    try:
+        reached = cart_connector_for(cart).check()
+    except ConnectorError as error:
+        return ConnectionCheck(is_ok=False, message=error.message)
+    return ConnectionCheck(is_ok=True, message=reached)

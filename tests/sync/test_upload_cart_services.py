@@ -1,10 +1,13 @@
-"""Cart services the upload relies on: Item Filters and settings changes."""
+"""Cart services the upload relies on: Item Filters, settings changes, Test connection."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from carts.connectors.memory import memory_cart_store, memory_cart_store_reset
 from carts.models import ItemFilter
 from carts.services import (
+    ConnectionCheck,
+    cart_connection_check,
     cart_reconcile_request,
     cart_settings_update,
     item_filter_add,
@@ -85,3 +88,21 @@ def test_a_reconciliation_request_is_stored_for_the_next_upload():
 
     cart.refresh_from_db()
     assert cart.reconcile_requested is True
+
+
+def test_test_connection_says_what_it_reached_or_why_it_failed():
+    cart = CartFactory(connector_key="memory", connection_parameters={"store": "checked"})
+    store = memory_cart_store("checked")
+    store.add_item("1", sku="A")
+    try:
+        assert cart_connection_check(cart=cart) == ConnectionCheck(
+            is_ok=True, message="Fake cart 'checked' with 1 items"
+        )
+
+        store.required_token = "expected"
+        result = cart_connection_check(cart=cart)
+        assert (result.is_ok, result.message) == (False, "The fake cart rejected the token.")
+        assert store.check_calls == 2
+        assert store.write_calls == 0
+    finally:
+        memory_cart_store_reset("checked")
