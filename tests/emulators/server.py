@@ -277,7 +277,10 @@ class EmulatorServer:
         self.app = app
         self._server = _Server((host, port), app)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"{app.name}-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # a quick shutdown between tests
+            name=f"{app.name}-emulator",
+            daemon=True,
         )
 
     @property
