@@ -234,8 +234,8 @@ def _upload(
         if read.drift:
             parts.append(f"{len(read.drift)} edited in the cart and corrected")
     if plan.skipped:
-        details = ", ".join(
-            f"{count} {ListingStatus(status).label.lower()}"
+        details = "; ".join(
+            f"{ListingStatus(status).label}: {count}"
             for status, count in sorted(plan.skipped.items())
         )
         run_log(run, f"Skipped: {details}.")

@@ -30,6 +30,7 @@ def test_cart_upload_command_runs_the_upload_and_prints_its_counts(setup):
     assert run.state == RunState.SUCCEEDED
     assert setup.store.quantity_of("item-a") == 4
     text = output.getvalue()
+    assert ": Succeeded" in text
     assert f"Upload run #{run.pk} of cart {setup.cart}" in text
     assert "read=1 changed=1 sent=1 skipped=0 failed=0" in text
 
@@ -53,7 +54,7 @@ def test_cart_upload_command_exits_with_an_error_when_the_run_fails(setup):
     with pytest.raises(CommandError, match="store closed"):
         call_command("cart_upload", str(setup.cart.pk), stdout=output)
 
-    assert ": failed" in output.getvalue()
+    assert ": Failed" in output.getvalue()
 
 
 def test_cart_upload_command_reports_a_temporary_error(setup):

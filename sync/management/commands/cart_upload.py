@@ -51,7 +51,8 @@ class Command(BaseCommand):
         if run is None:
             return
         write = self.stdout.write
-        write(f"Upload run #{run.pk} of cart {run.cart} ({run.cart.merchant}): {run.state}")
+        state = run.get_state_display()
+        write(f"Upload run #{run.pk} of cart {run.cart} ({run.cart.merchant}): {state}")
         write(f"  {run.message}")
         write(
             f"  read={run.records_read} changed={run.records_changed} sent={run.items_sent} "
