@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from merchants.models import Merchant
 from warehouses.connectors import WAREHOUSE_CONNECTORS
@@ -117,3 +118,13 @@ class MerchantSetupForm(ConnectionFieldsMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields} | (
             self.connection_settings()
         )
+
+
+def validation_error_add(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's `ValidationError` on the form: on its field when the form has it,
+    otherwise at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

@@ -8,7 +8,14 @@ from tests.test_tenancy import URL_KWARGS
 
 pytestmark = pytest.mark.django_db
 
-LIST_PAGES = ["merchants:list", "carts:list", "sync:runs", "sync:alerts", "sync:status"]
+LIST_PAGES = [
+    "merchants:list",
+    "carts:list",
+    "sync:runs",
+    "sync:alerts",
+    "sync:status",
+    "sync:troubleshooter",
+]
 
 
 def test_every_page_redirects_an_anonymous_visitor_to_login(client, world):
