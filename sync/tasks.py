@@ -47,10 +47,14 @@ def inventory_download_task(
     trigger: str,
     run_id: int | None = None,
     accept_suspicious: bool = False,
+    csv_upload: str = "",
 ) -> int | None:
-    """Run a merchant's inventory download. Returns the id of the run it recorded."""
+    """Run a merchant's inventory download. Returns the id of the run it recorded. With
+    `csv_upload`, read that uploaded CSV file (see `download_request`) instead of the
+    merchant's connection."""
     # Imported here: the download service imports this module to enqueue uploads.
     from sync.services.download import inventory_download
+    from warehouses.connectors.csv_feed import csv_upload_connector
 
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is None:
@@ -59,6 +63,17 @@ def inventory_download_task(
     run = _queued_run(run_id)
     if run_id is not None and run is None:
         return None
+    retry_kwargs = {
+        "merchant_id": merchant_id,
+        "trigger": trigger,
+        "run_id": None,
+        "accept_suspicious": accept_suspicious,
+    }
+    if csv_upload:
+        retry_kwargs["csv_upload"] = csv_upload
+    connector = (
+        csv_upload_connector(merchant_id=merchant_id, file_name=csv_upload) if csv_upload else None
+    )
     try:
         run = inventory_download(
             merchant=merchant,
@@ -66,6 +81,7 @@ def inventory_download_task(
             run=run,
             task_id=self.request.id or "",
             accept_suspicious=accept_suspicious,
+            connector=connector,
         )
     except TransientError as error:
         _retry_or_give_up(
@@ -73,14 +89,14 @@ def inventory_download_task(
             error,
             merchant=merchant,
             run=run or run_of_task(task_id=self.request.id or ""),
-            retry_kwargs={
-                "merchant_id": merchant_id,
-                "trigger": trigger,
-                "run_id": None,
-                "accept_suspicious": accept_suspicious,
-            },
+            retry_kwargs=retry_kwargs,
         )
         return None
+    if run.state == RunState.SKIPPED and csv_upload and self.request.retries < MAX_RETRIES:
+        # Another download of the merchant was running: the uploaded file must still be read.
+        raise self.retry(
+            args=(), kwargs=retry_kwargs, countdown=retry_countdown(retries=self.request.retries)
+        )
     return run.pk
 
 

@@ -300,11 +300,13 @@ def run_retries_exhausted(
 # --- Run now ---------------------------------------------------------------------------------
 
 
-def download_request(*, merchant: Merchant, user=None) -> SyncRun:
+def download_request(*, merchant: Merchant, user=None, csv_upload: str = "") -> SyncRun:
     """ "Run inventory now": a queued download run, whose task is enqueued on commit.
 
     Works in every mode (a person may check a merchant that is Off or paused). Asking again while
     a requested download is still queued returns that run instead of queueing a second one.
+    With `csv_upload` (the name of a file stored by `csv_upload_save`), the run reads that
+    uploaded CSV file instead of the merchant's connection, and always gets a run of its own.
     """
     with transaction.atomic():
         queued = SyncRun.objects.filter(
@@ -313,7 +315,7 @@ def download_request(*, merchant: Merchant, user=None) -> SyncRun:
             trigger=RunTrigger.MANUAL,
             state=RunState.QUEUED,
         ).first()
-        if queued is not None:
+        if queued is not None and not csv_upload:
             return queued
         run = SyncRun.objects.create(
             kind=RunKind.DOWNLOAD,
@@ -322,8 +324,11 @@ def download_request(*, merchant: Merchant, user=None) -> SyncRun:
             state=RunState.QUEUED,
             requested_by=_person(user),
         )
+        extra = {"csv_upload": csv_upload} if csv_upload else {}
         transaction.on_commit(
-            _download_enqueuer(merchant_id=merchant.pk, trigger=RunTrigger.MANUAL, run_id=run.pk)
+            _download_enqueuer(
+                merchant_id=merchant.pk, trigger=RunTrigger.MANUAL, run_id=run.pk, **extra
+            )
         )
     return run
 
