@@ -49,12 +49,13 @@ Where it comes from
 import codecs
 import csv
 import re
+import secrets
 import sqlite3
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,9 @@ def csv_upload_root() -> Path:
 @dataclass(frozen=True, order=True)
 class LineError:
     line: int
-    message: str
+    # Errors of one line keep the order of its columns.
+    sequence: int = field(default=0, repr=False)
+    message: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"Line {self.line}: {self.message}"
@@ -224,6 +227,41 @@ class CsvFeedConnector(WarehouseConnector):
         return path
 
 
+# --- uploads -----------------------------------------------------------------------------------
+
+KEPT_UPLOADS = 10
+
+
+def csv_upload_save(*, merchant_id: int, chunks: Iterable[bytes]) -> str:
+    """Store an uploaded CSV file in the merchant's uploads folder and return its file name (what
+    `download_request(csv_upload=...)` takes). The oldest files beyond the last `KEPT_UPLOADS` are
+    deleted. The file is written under a temporary name and renamed, so a download never reads a
+    half-written file."""
+    folder = csv_upload_root() / str(merchant_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    name = f"{stamp}-{secrets.token_hex(4)}.csv"
+    partial = folder / f".{name}.part"
+    with open(partial, "wb") as output:
+        for chunk in chunks:
+            output.write(chunk)
+    partial.replace(folder / name)
+    for old in sorted(folder.glob("*.csv"))[:-KEPT_UPLOADS]:
+        old.unlink(missing_ok=True)
+    return name
+
+
+def csv_upload_connector(*, merchant_id: int, file_name: str) -> "CsvFeedConnector":
+    """The CSV feed reading one uploaded file of the merchant (for one download)."""
+    if not _UPLOAD_NAME.fullmatch(file_name):
+        raise ValueError(f"not an uploaded file name: {file_name!r}")
+    path = csv_upload_root() / str(merchant_id) / file_name
+    return CsvFeedConnector(parameters={"path": str(path)})
+
+
+_UPLOAD_NAME = re.compile(r"[0-9T]{15}-[0-9a-f]{8}\.csv")
+
+
 class _ChunkSource:
     """A context manager yielding an iterator of byte chunks, closing its source on exit."""
 
@@ -298,7 +336,9 @@ def csv_stock_records(
             except StopIteration:
                 break
             except csv.Error as error:
-                errors.add(LineError(previous_line + 1, f"cannot be read as CSV ({error})."))
+                errors.add(
+                    LineError(previous_line + 1, message=f"cannot be read as CSV ({error}).")
+                )
                 previous_line = reader.line_num
                 continue
             line = previous_line + 1
@@ -309,7 +349,7 @@ def csv_stock_records(
                 continue  # a blank line
             record, messages = _record_from_row(row, header=header)
             for message in messages:
-                errors.add(LineError(line, message))
+                errors.add(LineError(line, message=message))
             key = _key_of(row, header)
             if key is not None:
                 duplicates.add(key, line)
@@ -333,7 +373,7 @@ class _ErrorList:
 
     def add(self, error: LineError) -> None:
         self.count += 1
-        self.listed.append(error)
+        self.listed.append(LineError(error.line, self.count, error.message))
         if len(self.listed) > 2 * MAX_LISTED_ERRORS:
             self.listed = sorted(self.listed)[:MAX_LISTED_ERRORS]
 
@@ -389,7 +429,9 @@ def _decoded_lines(lines: Iterable[bytes], *, errors: list[LineError]) -> Iterat
             yield raw.decode("utf-8")
         except UnicodeDecodeError as error:
             errors.append(
-                LineError(number, f"is not valid UTF-8 (byte {error.start + 1} of the line).")
+                LineError(
+                    number, message=f"is not valid UTF-8 (byte {error.start + 1} of the line)."
+                )
             )
             yield raw.decode("utf-8", errors="replace")
 
@@ -621,8 +663,8 @@ class _DuplicateFinder:
         return [
             LineError(
                 line,
-                f"SKU {sku[:60]} in warehouse '{warehouse or 'Default'}' is already on line "
-                f"{first}.",
+                message=f"SKU {sku[:60]} in warehouse '{warehouse or 'Default'}' is already on "
+                f"line {first}.",
             )
             for line, first, warehouse, sku in rows
         ]
