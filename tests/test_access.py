@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
-from tests.test_tenancy import URL_KWARGS
+from tests.test_tenancy import URL_KWARGS, crawl_world  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +18,9 @@ LIST_PAGES = [
 ]
 
 
-def test_every_page_redirects_an_anonymous_visitor_to_login(client, world):
+def test_every_page_redirects_an_anonymous_visitor_to_login(client, crawl_world):  # noqa: F811
     urls = [reverse(name) for name in LIST_PAGES] + [
-        reverse(name, kwargs=kwargs(world["own"])) for name, kwargs in URL_KWARGS.items()
+        reverse(name, kwargs=kwargs(crawl_world["own"])) for name, kwargs in URL_KWARGS.items()
     ]
 
     for url in urls:
