@@ -1,5 +1,8 @@
 import pytest
+from django.db import connection
 
+from merchants.models import Merchant
+from merchants.services import merchant_delete
 from tests.factories import (
     CartFactory,
     CartListingFactory,
@@ -13,6 +16,34 @@ from tests.factories import (
 )
 
 PASSWORD = "correct horse battery"
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _merchants_deleted_before_flush(request):
+    """After a transactional test on SQLite, delete the merchants through `merchant_delete`
+    before Django flushes the tables.
+
+    SQLite's flush deletes table by table in no fixed order, and the trigger that protects each
+    merchant's Default warehouse refuses the delete while its merchant still exists.
+    (PostgreSQL flushes with TRUNCATE, which no DELETE trigger sees.)
+    """
+    if not _is_transactional(request):
+        yield
+        return
+    # Set the database up first, so that this teardown runs before its flush.
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor == "sqlite":
+        for merchant in Merchant.objects.all():
+            merchant_delete(merchant=merchant)
 
 
 @pytest.fixture
