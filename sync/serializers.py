@@ -42,6 +42,15 @@ class RunDetailSerializer(RunSerializer):
         fields = [*RunSerializer.Meta.fields, "log"]
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """A timestamp that must say its time zone (a warehouse system's local time is ambiguous)."""
+
+    def enforce_timezone(self, value):
+        if value.tzinfo is None:
+            raise serializers.ValidationError("Give a time zone (for example +00:00).")
+        return super().enforce_timezone(value)
+
+
 def _quantity(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY, **kwargs)
 
@@ -62,7 +71,7 @@ class PushRecordSerializer(serializers.Serializer):
     quantity_available = _quantity(required=False, allow_null=True, default=None)
     quantity_allocated = _quantity(required=False, allow_null=True, default=None)
     quantity_on_hold = _quantity(required=False, allow_null=True, default=None)
-    wms_updated_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    wms_updated_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     name = serializers.CharField(
         max_length=PRODUCT_NAME_MAX_LENGTH, allow_blank=True, required=False, default=""
     )
@@ -76,11 +85,6 @@ class PushRecordSerializer(serializers.Serializer):
         if not sku.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return sku
-
-    def validate_wms_updated_at(self, value):
-        if value is not None and value.tzinfo is None:
-            raise serializers.ValidationError("Give a time zone (for example +00:00).")
-        return value
 
     def validate_aliases(self, aliases: dict[str, str]) -> dict[str, str]:
         for name in aliases:

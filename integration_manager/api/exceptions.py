@@ -41,19 +41,30 @@ class Busy(exceptions.APIException):
         self.retry_after = retry_after
 
 
+def _field_of(path: str) -> str | None:
+    """The field an error path names: the first name after the last list index
+    (`records[3].aliases.UPC` -> `aliases`)."""
+    if not path:
+        return None
+    return path.rsplit("].", 1)[-1].split(".")[0].split("[")[0]
+
+
 def flatten_errors(detail, path: str = "", index: int | None = None) -> list[dict]:
     """DRF's nested error detail as a flat list of {field, index, path, message}."""
     if isinstance(detail, dict):
         errors = []
         for name, value in detail.items():
-            if name in ("non_field_errors", "__all__"):
+            if isinstance(name, int):  # a list's errors, keyed by the item's index
+                item_index = name if index is None else index
+                errors.extend(flatten_errors(value, f"{path}[{name}]", item_index))
+            elif name in ("non_field_errors", "__all__"):
                 errors.extend(flatten_errors(value, path, index))
             else:
                 errors.extend(flatten_errors(value, f"{path}.{name}" if path else name, index))
         return errors
     if isinstance(detail, list):
         if all(isinstance(item, str) for item in detail):
-            field = path.rsplit(".", 1)[-1].split("[")[0] if path else None
+            field = _field_of(path)
             return [
                 {"field": field, "index": index, "path": path or None, "message": str(message)}
                 for message in detail
@@ -66,7 +77,7 @@ def flatten_errors(detail, path: str = "", index: int | None = None) -> list[dic
                 flatten_errors(item, f"{path}[{position}]", position if index is None else index)
             )
         return errors
-    field = path.rsplit(".", 1)[-1].split("[")[0] if path else None
+    field = _field_of(path)
     return [{"field": field, "index": index, "path": path or None, "message": str(detail)}]
 
 

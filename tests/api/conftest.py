@@ -21,6 +21,7 @@ def new_key(merchant):
 def api(new_key):
     """A client authenticated with the merchant's API key."""
     client = APIClient()
+    client.default_format = "json"
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {new_key.key}")
     return client
 
@@ -28,6 +29,7 @@ def api(new_key):
 @pytest.fixture
 def other_api(other_merchant):
     client = APIClient()
+    client.default_format = "json"
     key = api_key_create(merchant=other_merchant, name="other").key
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
