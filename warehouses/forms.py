@@ -36,3 +36,14 @@ class AliasImportForm(forms.Form):
         help_text="Columns: SKU, Alias name, Alias code (a header row is optional). Nothing is "
         "imported when a line has an error.",
     )
+
+
+class InventoryUploadForm(forms.Form):
+    """A CSV file of stock for the CSV feed (the columns are those of
+    `warehouses.connectors.csv_feed`)."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, comma-separated, with a header row. Nothing is applied when a line "
+        "has an error.",
+    )

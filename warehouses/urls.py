@@ -16,4 +16,5 @@ urlpatterns = [
         name="alias_delete",
     ),
     path("aliases/import/", views.AliasImportView.as_view(), name="alias_import"),
+    path("inventory/upload/", views.InventoryUploadView.as_view(), name="inventory_upload"),
 ]

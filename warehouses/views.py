@@ -3,6 +3,8 @@ page (aliases, levels, listings, history) and the alias CSV import. Every page i
 /merchants/<merchant_pk>/ and looks everything up through the merchant (another merchant's id
 is a 404)."""
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,13 +12,17 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from integration_manager.connector_errors import ConnectorError
 from integration_manager.pagination import page_of
 from integration_manager.views import MerchantScopedMixin
 from merchants.forms import validation_error_add
+from sync.services.scheduling import download_request
 from warehouses.charts import history_chart
+from warehouses.connectors.csv_feed import CsvFeedConnector, csv_upload_connector, csv_upload_save
 from warehouses.forms import (
     AliasAddForm,
     AliasImportForm,
+    InventoryUploadForm,
     LevelSearchForm,
     ProductAddForm,
     WarehouseEditForm,
@@ -213,5 +219,57 @@ class AliasImportView(MerchantScopedMixin, View):
             request,
             self.template_name,
             {"merchant": self.merchant, "form": form, "result": result},
+            status=status,
+        )
+
+
+# --- Upload a CSV file of stock (the CSV feed) ------------------------------------------------
+
+CSV_UPLOAD_MAX_BYTES = 512 * 1024 * 1024
+
+
+class InventoryUploadView(MerchantScopedMixin, View):
+    """Upload a stock CSV file for a merchant on the CSV feed: the file is stored, its header
+    checked at once, and a download of it is queued (the run page shows how it went)."""
+
+    template_name = "warehouses/inventory_upload.html"
+
+    def get(self, request, merchant_pk: int):
+        return self._render(request, InventoryUploadForm())
+
+    def post(self, request, merchant_pk: int):
+        form = InventoryUploadForm(request.POST, request.FILES)
+        if self.merchant.connector_key != CsvFeedConnector.key:
+            form.add_error(None, "This merchant's warehouse system is not the CSV feed.")
+            return self._render(request, form, status=400)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        upload = form.cleaned_data["file"]
+        if upload.size > CSV_UPLOAD_MAX_BYTES:
+            form.add_error("file", "The file is larger than 512 MB.")
+            return self._render(request, form, status=400)
+        name = csv_upload_save(merchant_id=self.merchant.pk, chunks=upload.chunks())
+        connector = csv_upload_connector(merchant_id=self.merchant.pk, file_name=name)
+        try:
+            connector.check()  # the header, at once; the lines are checked by the download
+        except ConnectorError as error:
+            Path(connector.path).unlink(missing_ok=True)
+            form.add_error("file", error.message)
+            return self._render(request, form, status=400)
+        run = download_request(merchant=self.merchant, user=request.user, csv_upload=name)
+        messages.success(
+            request, f"{upload.name} uploaded: its download is queued as run #{run.pk}."
+        )
+        return redirect("sync:run", pk=run.pk)
+
+    def _render(self, request, form, *, status=200):
+        return render(
+            request,
+            self.template_name,
+            {
+                "merchant": self.merchant,
+                "form": form,
+                "is_csv_feed": self.merchant.connector_key == CsvFeedConnector.key,
+            },
             status=status,
         )
