@@ -131,6 +131,10 @@ SET_MUTATION_LEGACY = (
 )
 
 
+class _CostAboveBucket(PermanentError):
+    """A query costs more than the whole bucket: it can never run as it is."""
+
+
 def _version_tuple(version: str) -> tuple[int, int]:
     if version == "unstable":
         return (9999, 12)
@@ -214,11 +218,16 @@ class ShopifyCartConnector(CartConnector):
         after: str | None = None
         while True:
             first = self._page_size()
-            data = self._graphql(
-                VARIANTS_QUERY,
-                {"first": first, "after": after, "locationId": self.location_id},
-                estimated_cost=2 + first * NODE_COST,
-            )
+            try:
+                data = self._graphql(
+                    VARIANTS_QUERY,
+                    {"first": first, "after": after, "locationId": self.location_id},
+                    estimated_cost=2 + first * NODE_COST,
+                )
+            except _CostAboveBucket:
+                if self._page_size() >= first:
+                    raise
+                continue  # the bucket is now known: ask for a page that fits it
             connection = data["productVariants"]
             for node in connection["nodes"]:
                 yield self._item(node)
@@ -445,7 +454,7 @@ class ShopifyCartConnector(CartConnector):
             if "THROTTLED" in codes:
                 requested = cost.get("requestedQueryCost") or estimated_cost
                 if self._bucket is not None and requested > self._bucket[0]:
-                    raise PermanentError(
+                    raise _CostAboveBucket(
                         f"Shopify: a query costing {requested} can never fit the bucket of "
                         f"{self._bucket[0]:.0f} points."
                     )
