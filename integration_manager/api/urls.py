@@ -3,7 +3,7 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from carts.api import CartViewSet, ListingViewSet
@@ -44,7 +44,7 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     path(
         "docs/",
-        login_not_required(SpectacularSwaggerView.as_view(url_name="api:schema")),
+        login_not_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
         name="docs",
     ),
     path(
