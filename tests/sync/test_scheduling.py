@@ -2,16 +2,19 @@
 "Run inventory now" / "Upload now" queue a run on commit; the retry policy's countdowns."""
 
 import random
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from carts.models import UploadMode
 from merchants.models import InventorySyncMode, Merchant
-from merchants.services import merchant_settings_update
+from merchants.services import merchant_delete, merchant_settings_update
 from sync import tasks
 from sync.models import Alert, RunKind, RunState, RunTrigger, SyncRun
+from sync.services import scheduling
 from sync.services.scheduling import (
     RETRY_AFTER_MAX_SECONDS,
     RETRY_CAP_SECONDS,
@@ -466,3 +469,48 @@ def test_retry_countdown_ignores_a_shorter_retry_after():
 
 def test_retry_countdown_bounds_retry_after():
     assert retry_countdown(retries=0, retry_after=86_400) == RETRY_AFTER_MAX_SECONDS
+
+
+# --- Two dispatchers at once -------------------------------------------------------------------
+
+
+@pytest.fixture
+def committed_merchant():
+    """A due merchant committed to the database (the dispatchers run in threads). Deleted through
+    `merchant_delete`: the flush after a transactional test would trip over its Default
+    warehouse on SQLite."""
+    merchant = MerchantFactory(inventory_sync_mode=SCHEDULED, inventory_interval_minutes=15)
+    yield merchant
+    merchant_delete(merchant=merchant)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_once_enqueue_a_due_download_once(
+    committed_merchant, enqueued, monkeypatch
+):
+    # Both dispatchers have read the merchant as due before either moves its next time on.
+    both_have_read = threading.Barrier(2, timeout=10)
+    original_is_due = scheduling._is_due
+
+    def is_due_after_both_read(*args, **kwargs):
+        due = original_is_due(*args, **kwargs)
+        both_have_read.wait()
+        return due
+
+    monkeypatch.setattr(scheduling, "_is_due", is_due_after_both_read)
+    results = {}
+
+    def dispatcher(name):
+        try:
+            results[name] = due_downloads_dispatch()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results.values()) == [[], [committed_merchant.pk]]
+    assert enqueued == [("download", {"merchant_id": committed_merchant.pk, "trigger": "schedule"})]
