@@ -1,20 +1,32 @@
-"""The demo data `make run` loads: one merchant with three warehouses, products with aliases and
-levels, and a cart whose listings show the common cases of View Product Sync."""
+"""The live demo `make run` starts: the demo logins, a merchant reading from an Extensiv 3PL
+Warehouse Manager emulator whose stock changes every minute, and two carts on the Shopify and
+WooCommerce emulators, all three emulators run by honcho beside web, worker and beat (Procfile).
 
-import random
+Nothing is pre-loaded: the merchant's download is due at once and every minute after, so within a
+minute of `make run` a new user watches the warehouses, products and levels arrive on
+*Locations & Products*, and the Automatic carts' listings and quantities change on
+*View Product Sync*. The emulators keep their state in memory: a restart starts them afresh (the
+carts' periodic re-read then corrects what the demo believed they held).
+
+The emulators listen on 127.0.0.1, ports `DEMO_3PL_PORT` (8021), `DEMO_SHOPIFY_PORT` (8022) and
+`DEMO_WOOCOMMERCE_PORT` (8023).
+"""
+
+import os
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
-from carts.models import Cart, CartListing, ListingStatus, UploadMode
+from carts.models import Cart, UploadMode
 from merchants.models import InventorySyncMode, Merchant, User
-from merchants.services import membership_grant, merchant_create
-from warehouses.models import Alias, InventoryLevel, Product, Warehouse
+from merchants.services import membership_grant, merchant_create, merchant_delete
+from tests.emulators import extensiv_3pl, shopify, woocommerce
 
 DEMO_MERCHANT_NAME = "Demo Outfitters"
-DEMO_PRODUCT_COUNT = 40
+DEMO_CUSTOMER_ID = 5  # the customer `extensiv_3pl.demo_app` seeds
+DEMO_SHOPIFY_CART_NAME = "Demo Shopify store"
+DEMO_WOOCOMMERCE_CART_NAME = "Demo WooCommerce store"
+DEMO_RECONCILE_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,15 @@ DEMO_LOGINS = (
 )
 
 
+def demo_port(name: str) -> int:
+    defaults = {"3PL": 8021, "SHOPIFY": 8022, "WOOCOMMERCE": 8023}
+    return int(os.environ.get(f"DEMO_{name}_PORT", defaults[name]))
+
+
+def _url(name: str) -> str:
+    return f"http://127.0.0.1:{demo_port(name)}"
+
+
 def _ensure_user(login: DemoLogin, **flags: bool) -> User:
     user, _ = User.objects.get_or_create(username=login.username, defaults=flags)
     user.set_password(login.password)
@@ -43,107 +64,84 @@ def _ensure_user(login: DemoLogin, **flags: bool) -> User:
 
 @transaction.atomic
 def demo_load() -> tuple[Merchant, bool]:
-    """Create the demo logins and data. Returns the merchant and whether it was created now;
-    a second call changes nothing but the logins' passwords."""
+    """Create the demo logins, merchant and carts. Returns the merchant and whether it was
+    created now. A second call keeps the merchant and its data, and only re-asserts the logins'
+    passwords and the demo connections (so that a changed port takes effect). A merchant left by
+    the earlier, static demo (no warehouse system) is replaced."""
     _ensure_user(DEMO_LOGINS[0], is_superuser=True, is_staff=True, is_support_agent=True)
     merchant_user = _ensure_user(DEMO_LOGINS[1])
-    existing = Merchant.objects.filter(name=DEMO_MERCHANT_NAME).first()
-    if existing:
-        membership_grant(user=merchant_user, merchant=existing)
-        return existing, False
-
-    merchant = merchant_create(
-        name=DEMO_MERCHANT_NAME,
-        inventory_sync_mode=InventorySyncMode.SCHEDULED,
-        inventory_interval_minutes=5,
-    )
+    merchant = Merchant.objects.filter(name=DEMO_MERCHANT_NAME).first()
+    if merchant is not None and merchant.connector_key != "extensiv_3pl":
+        merchant_delete(merchant=merchant)
+        merchant = None
+    is_created = merchant is None
+    if merchant is None:
+        merchant = merchant_create(
+            name=DEMO_MERCHANT_NAME,
+            inventory_sync_mode=InventorySyncMode.SCHEDULED,
+            inventory_interval_minutes=1,
+        )
     membership_grant(user=merchant_user, merchant=merchant)
-    now = timezone.now()
-    rng = random.Random(2026)
-    warehouses = [merchant.warehouses.get(is_default=True)] + [
-        Warehouse.objects.create(merchant=merchant, external_code=code, name=name)
-        for code, name in (("EAST", "East Coast DC"), ("WEST", "West Coast DC"))
-    ]
-    for warehouse in warehouses:
-        warehouse.last_loaded_at = now
-        warehouse.save(update_fields=["last_loaded_at"])
-
-    products = Product.objects.bulk_create(
-        Product(
-            merchant=merchant,
-            sku=f"DEMO-{number:04d}",
-            name=f"Demo product {number}",
-            last_reported_at=now,
-        )
-        for number in range(1, DEMO_PRODUCT_COUNT + 1)
+    _connect_warehouse_system(merchant)
+    _connect_cart(
+        merchant,
+        name=DEMO_SHOPIFY_CART_NAME,
+        connector_key="shopify",
+        parameters={
+            "base_url": _url("SHOPIFY"),
+            "location_id": shopify.ShopifyEmulator().default_location,
+        },
+        secrets={"access_token": shopify.ACCESS_TOKEN},
     )
-    Alias.objects.bulk_create(
-        alias
-        for number, product in enumerate(products, start=1)
-        for alias in (
-            Alias(
-                merchant=merchant, product=product, name="UPC", value=f"0{700000000000 + number}"
-            ),
-            Alias(merchant=merchant, product=product, name="ALT_CODE", value=f"ALT-{number:04d}"),
-        )
-        if alias.name == "UPC" or number % 2 == 0
+    _connect_cart(
+        merchant,
+        name=DEMO_WOOCOMMERCE_CART_NAME,
+        connector_key="woocommerce",
+        parameters={"store_url": _url("WOOCOMMERCE")},
+        secrets={
+            "consumer_key": woocommerce.CONSUMER_KEY,
+            "consumer_secret": woocommerce.CONSUMER_SECRET,
+        },
     )
-    levels = []
-    for product in products:
-        for warehouse in warehouses:
-            on_hand = rng.randint(0, 120)
-            allocated = rng.randint(0, min(on_hand, 15))
-            levels.append(
-                InventoryLevel(
-                    product=product,
-                    warehouse=warehouse,
-                    quantity_on_hand=on_hand,
-                    quantity_allocated=allocated,
-                    quantity_available=on_hand - allocated,
-                    wms_updated_at=now - timedelta(minutes=rng.randint(1, 240)),
-                    loaded_at=now,
-                )
-            )
-    InventoryLevel.objects.bulk_create(levels)
+    return merchant, is_created
 
-    cart = Cart.objects.create(
+
+def _connect_warehouse_system(merchant: Merchant) -> None:
+    merchant.connector_key = "extensiv_3pl"
+    merchant.connection_parameters = {
+        "base_url": _url("3PL"),
+        "user_login_id": extensiv_3pl.DEMO_USER_LOGIN_ID,
+        "tpl": extensiv_3pl.DEMO_TPL,
+        "customer_id": str(DEMO_CUSTOMER_ID),
+    }
+    merchant.set_secrets(
+        {
+            "client_id": extensiv_3pl.DEMO_CLIENT_ID,
+            "client_secret": extensiv_3pl.DEMO_CLIENT_SECRET,
+        }
+    )
+    # A demo restarted after its emulators were down must not stay paused.
+    merchant.scheduling_paused_reason = ""
+    merchant.save()
+
+
+def _connect_cart(
+    merchant: Merchant,
+    *,
+    name: str,
+    connector_key: str,
+    parameters: dict[str, str],
+    secrets: dict[str, str],
+) -> Cart:
+    cart = Cart.objects.filter(merchant=merchant, name=name).first() or Cart(
         merchant=merchant,
-        name="Demo Shopify store",
+        name=name,
         upload_mode=UploadMode.AUTOMATIC,
-        minimum_inventory_level=0,
+        reconcile_interval_minutes=DEMO_RECONCILE_MINUTES,
     )
-    listings = [
-        CartListing(
-            cart=cart,
-            external_item_id=f"gid://shopify/InventoryItem/{1000 + number}",
-            sku=product.sku,
-            title=product.name,
-            product=product,
-            cart_quantity=None,
-            status=ListingStatus.PENDING,
-        )
-        for number, product in enumerate(products[:30], start=1)
-    ]
-    listings.append(
-        CartListing(
-            cart=cart,
-            external_item_id="gid://shopify/InventoryItem/9001",
-            sku="GIFT-CARD",
-            title="Gift card",
-            is_inventory_enabled=False,
-            status=ListingStatus.NOT_TRACKED,
-            reason="The cart does not track inventory for this item.",
-        )
-    )
-    listings.append(
-        CartListing(
-            cart=cart,
-            external_item_id="gid://shopify/InventoryItem/9002",
-            sku="NOT-IN-WMS-1",
-            title="Sample not in the warehouse",
-            status=ListingStatus.NO_MATCH,
-            reason="No product has the SKU NOT-IN-WMS-1 (Push Inventory Using Alias: Master SKU).",
-        )
-    )
-    CartListing.objects.bulk_create(listings)
-    return merchant, True
+    cart.connector_key = connector_key
+    cart.connection_parameters = parameters
+    cart.set_secrets(secrets)
+    cart.scheduling_paused_reason = ""
+    cart.save()
+    return cart

@@ -191,10 +191,11 @@ class Extensiv3plApp(EmulatorApp):
         customer_id: int = 5,
         items: int = 40,
         facilities: tuple[tuple[int, str], ...] = ((1, "East Coast DC"), (2, "West Coast DC")),
-        sku_format: str = "DEMO-{number:04d}",
+        sku_format: str = "SKU-{index:06d}",
     ) -> None:
         """A deterministic catalogue: one customer, its facilities, `items` items with UPCs,
-        and stock in every facility."""
+        and stock in every facility. `sku_format` gets `number` (from 1) and `index` (from 0);
+        the default spells the SKUs as the cart emulators' `--seed` does (`SKU-000000`, ...)."""
         rng = random.Random(seed)
         self.add_customer(customer_id, "Demo Outfitters")
         for facility_id, name in facilities:
@@ -204,7 +205,7 @@ class Extensiv3plApp(EmulatorApp):
                 Item(
                     item_id=1000 + number,
                     customer_id=customer_id,
-                    sku=sku_format.format(number=number),
+                    sku=sku_format.format(number=number, index=number - 1),
                     upc=f"0{700000000000 + number}",
                     description=f"Demo product {number}",
                 )
