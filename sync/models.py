@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from carts.models import Cart
 from integration_manager.models import tenant_manager
@@ -233,3 +234,45 @@ class InventoryPush(models.Model):
 
     def __str__(self) -> str:
         return f"Push {self.request_id!r} of merchant {self.merchant_id}"
+
+
+class AuditEntry(models.Model):
+    """Who changed which setting of a merchant (or of one of its carts) and when, from what to
+    what. A secret's value is never recorded: its entry says only that it changed."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="audit_entries")
+    cart = models.ForeignKey(
+        Cart, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    at = models.DateTimeField("When", default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Who",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept when the user is deleted; "API key …" or "System" when no person made the change.
+    actor_label = models.CharField("Who", max_length=200)
+    setting = models.CharField(max_length=200)
+    old_value = models.TextField("Old value", blank=True, default="")
+    new_value = models.TextField("New value", blank=True, default="")
+    is_secret = models.BooleanField(default=False)
+
+    objects = tenant_manager("merchant")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_secret=False) | Q(old_value="", new_value=""),
+                name="auditentry_secret_values_never_stored",
+            ),
+            models.CheckConstraint(condition=~Q(setting=""), name="auditentry_setting_not_empty"),
+        ]
+        indexes = [models.Index(fields=["merchant", "cart", "-at"], name="auditentry_target")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} changed {self.setting} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -79,3 +79,17 @@ def scheduler_status() -> list[HeartbeatStatus]:
         )
         for component, label in components
     ]
+
+
+def audit_entries_for(obj, *, limit: int = 25) -> list:
+    """The latest audit entries of a merchant (its own settings and warehouses, not its carts')
+    or of a cart, newest first."""
+    from carts.models import Cart
+    from sync.models import AuditEntry
+
+    entries = AuditEntry.objects.select_related("actor")
+    if isinstance(obj, Cart):
+        entries = entries.filter(cart=obj)
+    else:
+        entries = entries.filter(merchant=obj, cart__isnull=True)
+    return list(entries[:limit])
