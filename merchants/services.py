@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from merchants.models import ApiKey, Membership, Merchant, User
+from sync.services.audit import audit_changes_record, audit_secrets_record, audit_values
 from warehouses.models import Warehouse
 
 DEFAULT_WAREHOUSE_NAME = "Default"
@@ -51,11 +52,14 @@ def connection_secrets_update(*, connection, secrets: dict[str, str]) -> None:
     A blank value keeps the stored one, so a form can leave secret fields empty.
     """
     current = connection.get_secrets()
+    changed = {name for name, value in secrets.items() if value and current.get(name) != value}
     for name, value in secrets.items():
         if value:
             current[name] = value
     connection.set_secrets(current)
     connection.save(update_fields=["secrets_ciphertext", "updated_at"])
+    if changed:
+        audit_secrets_record(connection=connection, names=changed)
 
 
 # Settings a person edits on the merchant's Edit Setup page (secrets go through
@@ -85,6 +89,8 @@ def merchant_settings_update(
     unknown = set(settings) - MERCHANT_SETTING_FIELDS
     if unknown:
         raise TypeError(f"Not merchant settings: {', '.join(sorted(unknown))}")
+    before = audit_values(merchant, sorted(settings))
+    secrets_changed = set()
     is_rescheduled = any(
         name in settings and settings[name] != getattr(merchant, name)
         for name in ("inventory_sync_mode", "inventory_interval_minutes")
@@ -95,6 +101,9 @@ def merchant_settings_update(
         merchant.name = merchant.name.strip()
     if secrets:
         current = merchant.get_secrets()
+        secrets_changed = {
+            name for name, value in secrets.items() if value and current.get(name) != value
+        }
         current.update({name: value for name, value in secrets.items() if value})
         merchant.set_secrets(current)
     if is_rescheduled:
@@ -102,6 +111,9 @@ def merchant_settings_update(
     merchant.scheduling_paused_reason = ""
     merchant.full_clean()
     merchant.save()
+    audit_changes_record(instance=merchant, before=before, merchant=merchant)
+    if secrets_changed:
+        audit_secrets_record(connection=merchant, names=secrets_changed)
     return merchant
 
 
