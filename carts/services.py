@@ -9,6 +9,7 @@ from django.db import transaction
 from carts.connectors import cart_connector_for
 from carts.models import Cart, ItemFilter
 from integration_manager.connector_errors import ConnectorError
+from sync.services.audit import audit_changes_record, audit_record, audit_values
 
 # Settings a person edits on the cart's Edit Setup page (connection secrets go through
 # `merchants.services.connection_secrets_update`).
@@ -36,6 +37,7 @@ def cart_settings_update(*, cart: Cart, **settings: Any) -> Cart:
     unknown = set(settings) - CART_SETTING_FIELDS
     if unknown:
         raise TypeError(f"Not cart settings: {', '.join(sorted(unknown))}")
+    before = audit_values(cart, sorted(settings))
     for name, value in settings.items():
         setattr(cart, name, value)
     if "push_alias_name" in settings:
@@ -49,6 +51,7 @@ def cart_settings_update(*, cart: Cart, **settings: Any) -> Cart:
     cart.scheduling_paused_reason = ""
     cart.full_clean()
     cart.save()
+    audit_changes_record(instance=cart, before=before, merchant=cart.merchant, cart=cart)
     return cart
 
 
@@ -65,13 +68,19 @@ def item_filter_add(*, cart: Cart, sku: str) -> ItemFilter:
     sku = sku.strip()
     if not sku:
         raise ValidationError({"sku": "Enter a SKU."})
-    item_filter, _ = ItemFilter.objects.get_or_create(cart=cart, sku=sku)
+    item_filter, is_created = ItemFilter.objects.get_or_create(cart=cart, sku=sku)
+    if is_created:
+        audit_record(merchant=cart.merchant, cart=cart, setting="Item Filters: SKU added", new=sku)
     return item_filter
 
 
 def item_filter_remove(*, cart: Cart, sku: str) -> bool:
     """Take a SKU off the cart's Item Filters list. Returns whether it was listed."""
     deleted, _ = ItemFilter.objects.filter(cart=cart, sku=sku.strip()).delete()
+    if deleted:
+        audit_record(
+            merchant=cart.merchant, cart=cart, setting="Item Filters: SKU removed", old=sku.strip()
+        )
     return bool(deleted)
 
 
