@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from merchants.models import Merchant
+from sync.services.audit import audit_changes_record, audit_record, audit_values
 from warehouses.connectors import warehouse_connector_for
 from warehouses.models import Alias, Product, Warehouse
 
@@ -66,13 +67,21 @@ def alias_delete(*, alias: Alias) -> None:
     alias.delete()
 
 
+@transaction.atomic
 def warehouse_update(*, warehouse: Warehouse, name: str, is_enabled: bool) -> Warehouse:
     """Rename a warehouse or enable/disable it. A disabled warehouse still loads; it is only
     excluded from every total."""
+    before = audit_values(warehouse, ["name", "is_enabled"])
     warehouse.name = name.strip()
     warehouse.is_enabled = is_enabled
     warehouse.full_clean()
     warehouse.save(update_fields=["name", "is_enabled", "updated_at"])
+    audit_changes_record(
+        instance=warehouse,
+        before=before,
+        merchant=warehouse.merchant,
+        prefix=f"Warehouse {warehouse.external_code or before['name']}: ",
+    )
     return warehouse
 
 
@@ -244,7 +253,15 @@ def warehouse_default_set(*, warehouse: Warehouse) -> Warehouse:
     """
     siblings = Warehouse.objects.select_for_update().filter(merchant_id=warehouse.merchant_id)
     list(siblings.order_by("pk").values_list("pk", flat=True))  # take the locks in one order
+    previous = siblings.filter(is_default=True).exclude(pk=warehouse.pk).first()
     siblings.filter(is_default=True).exclude(pk=warehouse.pk).update(is_default=False)
     Warehouse.objects.filter(pk=warehouse.pk).update(is_default=True)
     warehouse.refresh_from_db()
+    if previous is not None:
+        audit_record(
+            merchant=warehouse.merchant,
+            setting="Default warehouse",
+            old=previous.name,
+            new=warehouse.name,
+        )
     return warehouse
