@@ -29,6 +29,7 @@ STAGE = "download_stage"
 ALIAS_STAGE = "download_alias_stage"
 WAREHOUSE_STAGE = "download_stage_warehouse"
 BATCH_ROWS = 20_000
+ANALYZE_AFTER_NEW_PRODUCTS = 1_000
 
 P = Product._meta.db_table
 A = Alias._meta.db_table
@@ -273,6 +274,10 @@ class DownloadStaging:
                 [merchant_id, stamp],
             )
             (new_products,) = cursor.fetchone()
+            if self.is_postgresql and new_products > ANALYZE_AFTER_NEW_PRODUCTS:
+                # The planner's statistics still describe the table before these products:
+                # without fresh ones it joins a million staged rows as if there were none.
+                cursor.execute(f"ANALYZE {P}")
             new_aliases = self._apply_aliases(cursor, stamp) if self.alias_rows else 0
             levels_changed = self._apply_levels(cursor, stamp, run_id)
             not_reported = 0
