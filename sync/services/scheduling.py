@@ -79,7 +79,9 @@ def due_downloads_dispatch(*, now: datetime | None = None) -> list[int]:
                 == 1
             )
             if taken:
-                transaction.on_commit(_download_enqueuer(merchant_id=merchant_id))
+                # Robust: a broker error is logged and the other due merchants still go; this
+                # one waits for its next interval.
+                transaction.on_commit(_download_enqueuer(merchant_id=merchant_id), robust=True)
                 enqueued.append(merchant_id)
     if enqueued:
         logger.info("dispatched downloads of merchants %s", enqueued)
@@ -136,7 +138,8 @@ def due_uploads_dispatch(*, now: datetime | None = None) -> list[int]:
                 transaction.on_commit(
                     _upload_enqueuer(
                         cart_id=cart_id, trigger=RunTrigger.SCHEDULE, reconcile=reconcile
-                    )
+                    ),
+                    robust=True,
                 )
                 enqueued.append(cart_id)
     if enqueued:
@@ -249,6 +252,31 @@ def queued_run_for_task(*, run_id: int) -> SyncRun | None:
     delivered again after the run started or finished, or the reaper failed it. The task then
     does nothing, which makes a repeated delivery harmless."""
     return SyncRun.objects.filter(pk=run_id, state=RunState.QUEUED).first()
+
+
+def lost_run_requeue(*, task_id: str) -> SyncRun | None:
+    """The run a task left running when its worker was lost (killed mid-run), put back in the
+    queue so that the same message, delivered again (`acks_late`, `reject_on_worker_lost`),
+    takes it over and completes it. None when the task has no such run.
+
+    A run still running under this delivery's task id can only be such a run: a message is
+    never delivered again while its task still runs (the hard time limit is well below the
+    broker's visibility timeout), and a retry is sent only after its attempt's run finished.
+    """
+    if not task_id:
+        return None
+    run = SyncRun.objects.filter(task_id=task_id, state=RunState.RUNNING).order_by("-id").first()
+    if run is None:
+        return None
+    note = "Its worker was lost mid-run; the task was delivered again and takes it over."
+    if not SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+        state=RunState.QUEUED, message=note
+    ):
+        return None
+    logger.warning("run %s: worker lost mid-run, taken over by the redelivered task", run.pk)
+    run.refresh_from_db()
+    run_log(run, note)
+    return run
 
 
 def run_of_task(*, task_id: str) -> SyncRun | None:
