@@ -162,6 +162,8 @@ class _Plan:
     verified_ids: list[int] = field(default_factory=list)
     failures_cleared: list[CartListing] = field(default_factory=list)
     in_sync: int = 0
+    # Failed listings left alone: they failed `failure_alert_threshold` runs in a row.
+    quarantined: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     notes: set[str] = field(default_factory=set)
 
@@ -189,12 +191,13 @@ def _upload(
         run.records_read = read.items_read
         _log_read(run, read)
 
-    plan = _plan(cart=cart, now=now)
+    # A person asking (Upload now) retries the quarantined items; the scheduler does not.
+    plan = _plan(cart=cart, now=now, retry_quarantined=run.trigger == RunTrigger.MANUAL)
     for note in sorted(plan.notes):
         run_log(run, note)
     _save_unsent(plan=plan, cart=cart, now=now)
 
-    skipped = sum(plan.skipped.values())
+    skipped = sum(plan.skipped.values()) + plan.quarantined
     run.items_skipped = skipped
     updated = 0
     failed = 0
@@ -229,6 +232,11 @@ def _upload(
         f"{plan.in_sync} already in sync",
         f"{skipped} skipped",
     ]
+    if plan.quarantined:
+        parts.append(
+            f"{plan.quarantined} quarantined after failing {cart.failure_alert_threshold} runs "
+            "in a row (Upload now retries them)"
+        )
     if read is not None:
         parts.append(f"cart re-read: {read.items_read} items")
         if read.drift:
@@ -263,7 +271,17 @@ def _log_read(run: SyncRun, read: ReadOutcome) -> None:
         )
 
 
-def _plan(*, cart: Cart, now: datetime) -> _Plan:
+def is_quarantined(listing: CartListing, *, cart: Cart) -> bool:
+    """A listing that failed `failure_alert_threshold` uploads in a row is quarantined: scheduled
+    and automatic uploads leave it alone (so one poison SKU does not fail every run) until a
+    person retries it with Upload now, or the cart's settings change its decision."""
+    return (
+        listing.status == ListingStatus.FAILED
+        and listing.consecutive_failures >= cart.failure_alert_threshold
+    )
+
+
+def _plan(*, cart: Cart, now: datetime, retry_quarantined: bool = True) -> _Plan:
     listings = list(
         cart.listings.exclude(status=ListingStatus.REMOVED)
         .only(*_LISTING_FIELDS)
@@ -289,6 +307,9 @@ def _plan(*, cart: Cart, now: datetime) -> _Plan:
         )
         if decision.quantity is None:
             _plan_skip(plan=plan, listing=listing, decision=decision)
+            continue
+        if not retry_quarantined and is_quarantined(listing, cart=cart):
+            plan.quarantined += 1
             continue
         if (
             listing.status == ListingStatus.FAILED
@@ -399,6 +420,12 @@ def _apply_results(
         )
         listing.consecutive_failures += 1
         if listing.consecutive_failures >= cart.failure_alert_threshold:
+            listing.reason = (
+                f"Quarantined after failing {listing.consecutive_failures} runs in a row: the "
+                f"cart refused {decision.quantity}: "
+                f"{result.error_message or 'no reason given'}. Scheduled uploads leave it "
+                "alone; Upload now retries it."
+            )
             failing.append(listing)
 
     with transaction.atomic():
