@@ -6,7 +6,7 @@ Each check passes, fails, or does not apply. The first failing check is the answ
 what is wrong and links to the setting or page that fixes it. Reads only.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -164,15 +164,25 @@ def sku_diagnose(*, merchant: Merchant, cart: Cart, sku: str) -> Diagnosis:
         )
 
     candidates = upload_candidates(cart=cart, skus=[sku]).get(sku, [])
+    rules = upload_rules_for(cart=cart)
+    availability = upload_availability(
+        cart=cart, product_ids=[candidate.product_id for candidate in candidates]
+    )
+    # How the upload matches the SKU, whatever the Item Filters and the tracking flag say.
+    match = listing_decide(
+        sku=sku,
+        is_inventory_enabled=True,
+        candidates=candidates,
+        rules=replace(rules, item_filter_mode=ItemFilterMode.OFF),
+        availability=availability,
+    )
     product = (
-        Product.objects.filter(pk=candidates[0].product_id).first()
-        if len(candidates) == 1
+        Product.objects.filter(pk=match.product_id).first()
+        if match.status == ListingStatus.IN_SYNC
         else None
     )
     add(_warehouse_check(merchant, cart, product, urls))
-    add(_alias_check(merchant, cart, sku, candidates, urls))
-    rules = upload_rules_for(cart=cart)
-    availability = upload_availability(cart=cart, product_ids=[product.pk] if product else [])
+    add(_alias_check(merchant, cart, sku, match, product, urls))
     add(_minimum_check(cart, product, availability, urls))
 
     # --- 3. The SKU coming from the warehouse system -------------------------------------------
@@ -429,50 +439,48 @@ def _warehouse_check(merchant: Merchant, cart: Cart, product: Product | None, ur
     )
 
 
-def _alias_check(merchant: Merchant, cart: Cart, sku: str, candidates, urls) -> Check:
+def _alias_check(merchant: Merchant, cart: Cart, sku: str, match, product, urls) -> Check:
     title = "Push Inventory Using Alias matches the cart's SKU"
     alias_name = cart.push_alias_name
     using = f"alias {alias_name}" if alias_name else "Master SKU"
-    if len(candidates) == 1:
+    if product is not None:
         return Check(
             STEP_CART,
             title,
             CheckState.PASSED,
-            f"By {using}, '{sku}' is product {candidates[0].product_sku}.",
-            links=(
-                Link(
-                    f"Product {candidates[0].product_sku}", urls.product(candidates[0].product_id)
-                ),
-            ),
+            f"By {using}, '{sku}' is product {product.sku}.",
+            links=(Link(f"Product {product.sku}", urls.product(product.pk)),),
         )
-    if len(candidates) > 1:
-        names = ", ".join(c.product_sku for c in candidates)
+    if match.status == ListingStatus.AMBIGUOUS:
         return Check(
             STEP_CART,
             title,
-            CheckState.FAILED,
-            f"By {using}, '{sku}' matches several products ({names}). A code must identify one "
-            "product only.",
-            fix=Link("Cart Edit Setup", urls.cart_setup),
+            CheckState.NOT_APPLICABLE,
+            f"'{sku}' names several products (see step 3): {match.reason}",
         )
     # No match by the chosen alias: say how the code is known, if at all.
     as_sku = Product.objects.filter(merchant=merchant, sku=sku).first()
     as_alias = Alias.objects.filter(merchant=merchant, value=sku).select_related("product").first()
-    if as_sku is not None:
-        known = f"'{sku}' is the master SKU of product {as_sku.sku}"
-        better = "Master SKU"
-    elif as_alias is not None:
-        known = f"'{sku}' is the {as_alias.name} alias code of product {as_alias.product.sku}"
-        better = as_alias.name
-    else:
+    if as_sku is None and as_alias is None:
         return Check(
             STEP_CART,
             title,
-            CheckState.FAILED,
-            f"No product matches '{sku}' by {using}, nor by any SKU or alias code: the "
-            "warehouse system does not report it (see step 3).",
-            fix=Link("Cart Edit Setup", urls.cart_setup),
+            CheckState.NOT_APPLICABLE,
+            f"No product has '{sku}' as its SKU or as any alias code (see step 3).",
         )
+    if as_alias is not None and as_alias.name != alias_name:
+        known = f"'{sku}' is the {as_alias.name} alias code of product {as_alias.product.sku}"
+        better = as_alias.name
+    elif as_sku is not None:
+        own_code = as_sku.aliases.filter(name=alias_name).values_list("value", flat=True).first()
+        known = f"'{sku}' is the Master SKU of product {as_sku.sku}, " + (
+            f"whose {alias_name} alias code is '{own_code}'"
+            if own_code
+            else f"which has no {alias_name} alias"
+        )
+        better = "Master SKU"
+    else:
+        return Check(STEP_CART, title, CheckState.NOT_APPLICABLE, match.reason)
     return Check(
         STEP_CART,
         title,
