@@ -24,6 +24,7 @@ from sync.services.scheduling import (
     MAX_RETRIES,
     due_downloads_dispatch,
     due_uploads_dispatch,
+    lost_run_requeue,
     queued_run_for_task,
     retry_countdown,
     run_of_task,
@@ -60,7 +61,7 @@ def inventory_download_task(
     if merchant is None:
         logger.info("download of merchant %s not run: the merchant was deleted", merchant_id)
         return None
-    run = _queued_run(run_id)
+    run = _run_of_delivery(run_id, task_id=self.request.id or "")
     if run_id is not None and run is None:
         return None
     retry_kwargs = {
@@ -116,7 +117,7 @@ def cart_upload_task(
     if cart is None:
         logger.info("upload of cart %s not run: the cart was deleted", cart_id)
         return None
-    run = _queued_run(run_id)
+    run = _run_of_delivery(run_id, task_id=self.request.id or "")
     if run_id is not None and run is None:
         return None
     retry_kwargs = {"cart_id": cart_id, "trigger": trigger, "run_id": None, "reconcile": reconcile}
@@ -165,6 +166,15 @@ def dispatch_due_uploads() -> list[int]:
 @shared_task(ignore_result=True)
 def reap_stuck_runs() -> list[int]:
     return stuck_runs_reap()
+
+
+def _run_of_delivery(run_id: int | None, *, task_id: str) -> SyncRun | None:
+    """The run this delivery works on: the run its worker left running when it was lost (this
+    is the same message delivered again), else the queued run it was sent for."""
+    lost = lost_run_requeue(task_id=task_id)
+    if lost is not None and run_id in (None, lost.pk):
+        return lost
+    return _queued_run(run_id)
 
 
 def _queued_run(run_id: int | None) -> SyncRun | None:
