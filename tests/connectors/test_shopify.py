@@ -468,3 +468,41 @@ def test_the_registry_builds_the_shopify_connector_from_the_cart(shop, db):
     assert isinstance(connector, ShopifyCartConnector)
     assert connector.check().startswith("Shopify shop Emulated Shop")
     assert ACCESS_TOKEN not in repr(connector)
+
+
+def test_an_upload_through_a_5xx_after_apply_and_a_throttle_loses_nothing_and_applies_once(
+    shop, db
+):
+    variants = shop.seed(600, quantity=1)
+    setup = shopify_cart(shop)
+    stock_many(setup, {variant.sku: 2 for variant in variants})
+    # The 2nd write is applied by Shopify but answered 503; the 3rd is answered THROTTLED.
+    shop.inject(
+        Fault(
+            status=503, body={"errors": "Unavailable"}, after_handling=True, kind="write", after=1
+        )
+    )
+    throttled = {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": 10,
+                "actualQueryCost": None,
+                "throttleStatus": {
+                    "maximumAvailable": 2000.0,
+                    "currentlyAvailable": 0,
+                    "restoreRate": 100000.0,
+                },
+            }
+        },
+    }
+    shop.inject(Fault(status=200, body=throttled, kind="write", after=2))
+
+    run = setup.upload()
+
+    assert run.state == RunState.SUCCEEDED
+    assert (run.items_sent, run.items_failed) == (600, 0)
+    assert [call.status for call in shop.calls if call.kind == "write"] == [200, 503, 200, 200, 200]
+    assert (shop.applied_mutations, shop.replayed_mutations) == (3, 1)
+    assert [len(call) for call in shop.writes] == [250, 250, 100]
+    assert {shop.quantity(variant.inventory_item_id) for variant in variants} == {2}

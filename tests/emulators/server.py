@@ -77,7 +77,8 @@ def json_response(body: Any, status: int = 200, **headers: str) -> Response:
 @dataclass
 class Fault:
     """What to do to the next `times` requests matching `method` / `path` (a regex searched in the
-    path) / `kind` (the app's classification). Fields combine: latency then the rest."""
+    path) / `kind` (the app's classification), once `after` matching requests went through.
+    Fields combine: latency then the rest."""
 
     status: int | None = None
     body: Any = None
@@ -90,6 +91,8 @@ class Fault:
     path: str | None = None
     kind: str | None = None
     times: int = 1
+    # Let this many matching requests through untouched first ("the 2nd write fails").
+    after: int = 0
 
     def matches(self, request: Request, kind: str) -> bool:
         if self.method and self.method.upper() != request.method:
@@ -160,6 +163,9 @@ class EmulatorApp:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(request, kind):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)
