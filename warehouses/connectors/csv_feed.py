@@ -52,7 +52,6 @@ import re
 import secrets
 import sqlite3
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,7 +102,10 @@ OPTIONAL_COLUMNS = (
 )
 ALIAS_PREFIX = "alias:"
 
+QUANTITY_COLUMNS = ("on_hand", "available", "allocated", "on_hold")
+
 _DIGITS = re.compile(r"[0-9]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _DECIMAL = re.compile(r"[+-]?([0-9]+[.,]?[0-9]*|[.,][0-9]+)([eE][+-]?[0-9]+)?")
 
 
@@ -130,6 +132,10 @@ class _Header:
     width: int
     index: dict[str, int]
     aliases: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def sku(self) -> int:
+        return self.index["sku"]
 
 
 class CsvFeedError(PermanentError):
@@ -347,10 +353,9 @@ def csv_stock_records(
                 errors.add(decode_errors.pop())
             if not any(cell.strip() for cell in row):
                 continue  # a blank line
-            record, messages = _record_from_row(row, header=header)
+            record, messages, key = _record_from_row(row, header=header)
             for message in messages:
                 errors.add(LineError(line, message=message))
-            key = _key_of(row, header)
             if key is not None:
                 duplicates.add(key, line)
             if record is not None and not errors.count:
@@ -480,66 +485,68 @@ def _read_header(reader) -> _Header:
     return _Header(width=len(names), index=index, aliases=aliases)
 
 
-def _cell(row: list[str], header: _Header, name: str) -> str:
-    position = header.index.get(name)
-    return row[position] if position is not None else ""
-
-
-def _key_of(row: list[str], header: _Header) -> tuple[str, str] | None:
-    if len(row) != header.width:
-        return None
-    sku = _cell(row, header, "sku").strip()
-    if not sku or _bad_text(sku) or len(sku) > SKU_MAX_LENGTH:
-        return None
-    return (_cell(row, header, "warehouse").strip(), sku)
-
-
 def _bad_text(value: str) -> str:
-    """Why a code (SKU, warehouse, alias) cannot be used: control characters or a NUL."""
-    for character in value:
-        if unicodedata.category(character) == "Cc":
-            return f"contains the control character U+{ord(character):04X}"
-    return ""
+    """Why a code (SKU, warehouse, alias) cannot be used: a control character (NUL included)."""
+    found = _CONTROL.search(value)
+    return f"contains the control character U+{ord(found.group()):04X}" if found else ""
 
 
-def _record_from_row(row: list[str], *, header: _Header) -> tuple[StockRecord | None, list[str]]:
-    """The row as a record, or None and why not (every problem of the row, not just the first)."""
+def _record_from_row(
+    row: list[str], *, header: _Header
+) -> tuple[StockRecord | None, list[str], tuple[str, str] | None]:
+    """The row as a record, or None and why not (every problem of the row, not just the
+    first), and its (warehouse, SKU) key when it has a usable one (for the repeated-pair check).
+    The hot loop of a big file: the common case takes the fast paths."""
     if len(row) != header.width:
-        return None, [f"has {len(row)} cells; the header has {header.width}."]
+        return None, [f"has {len(row)} cells; the header has {header.width}."], None
     messages: list[str] = []
+    positions = header.index
 
-    sku = _cell(row, header, "sku").strip()
+    sku = row[header.sku].strip()
+    key_is_usable = False
     if not sku:
         messages.append("the SKU is empty.")
     elif problem := _bad_text(sku):
         messages.append(f"the SKU {sku[:40]!r} {problem}.")
     elif len(sku) > SKU_MAX_LENGTH:
         messages.append(f"the SKU is longer than {SKU_MAX_LENGTH} characters.")
+    else:
+        key_is_usable = True
 
-    warehouse = _cell(row, header, "warehouse").strip()
-    if problem := _bad_text(warehouse):
-        messages.append(f"the warehouse {warehouse[:40]!r} {problem}.")
-    elif len(warehouse) > WAREHOUSE_CODE_MAX_LENGTH:
-        messages.append(f"the warehouse is longer than {WAREHOUSE_CODE_MAX_LENGTH} characters.")
+    position = positions.get("warehouse")
+    warehouse = row[position].strip() if position is not None else ""
+    if warehouse:
+        if problem := _bad_text(warehouse):
+            messages.append(f"the warehouse {warehouse[:40]!r} {problem}.")
+            key_is_usable = False
+        elif len(warehouse) > WAREHOUSE_CODE_MAX_LENGTH:
+            messages.append(f"the warehouse is longer than {WAREHOUSE_CODE_MAX_LENGTH} characters.")
+            key_is_usable = False
 
-    quantities: dict[str, int | None] = {}
-    for column in ("on_hand", "available", "allocated", "on_hold"):
-        value, problem = _quantity(
-            _cell(row, header, column), column, is_required=column == "on_hand"
-        )
+    quantities: list[int | None] = []
+    for column in QUANTITY_COLUMNS:
+        position = positions.get(column)
+        text = row[position] if position is not None else ""
+        if text.isascii() and text.isdigit() and len(text) < 10:
+            quantities.append(int(text))  # the common case: fewer than 10 digits, no spaces
+            continue
+        value, problem = _quantity(text, column, is_required=column == "on_hand")
         if problem:
             messages.append(problem)
-        quantities[column] = value
+        quantities.append(value)
 
-    updated_at, problem = _timestamp(_cell(row, header, "updated_at"))
+    position = positions.get("updated_at")
+    updated_at, problem = _timestamp(row[position]) if position is not None else (None, "")
     if problem:
         messages.append(problem)
 
-    name = _cell(row, header, "name")
-    if "\x00" in name:
-        messages.append("the name contains a NUL character.")
-    elif len(name) > NAME_MAX_LENGTH:
-        messages.append(f"the name is longer than {NAME_MAX_LENGTH} characters.")
+    position = positions.get("name")
+    name = row[position] if position is not None else ""
+    if name:
+        if "\x00" in name:
+            messages.append("the name contains a NUL character.")
+        elif len(name) > NAME_MAX_LENGTH:
+            messages.append(f"the name is longer than {NAME_MAX_LENGTH} characters.")
 
     aliases = []
     for alias_name, position in header.aliases:
@@ -555,21 +562,24 @@ def _record_from_row(row: list[str], *, header: _Header) -> tuple[StockRecord | 
         else:
             aliases.append((alias_name, value))
 
+    key = (warehouse, sku) if key_is_usable else None
     if messages:
-        return None, messages
+        return None, messages, key
+    on_hand, available, allocated, on_hold = quantities
     return (
         StockRecord(
             warehouse_code=warehouse,
             sku=sku,
-            quantity_on_hand=quantities["on_hand"],
-            quantity_available=quantities["available"],
-            quantity_allocated=quantities["allocated"],
-            quantity_on_hold=quantities["on_hold"],
+            quantity_on_hand=on_hand,
+            quantity_available=available,
+            quantity_allocated=allocated,
+            quantity_on_hold=on_hold,
             wms_updated_at=updated_at,
             aliases=tuple(aliases),
             name=name,
         ),
         [],
+        key,
     )
 
 
