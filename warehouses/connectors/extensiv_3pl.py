@@ -67,7 +67,7 @@ from integration_manager.connector_errors import (
     ConnectorError,
     PermanentError,
 )
-from integration_manager.http import HttpClient, response_json
+from integration_manager.http import HttpClient, client_options, response_json
 from warehouses.connectors.base import (
     ParameterField,
     StockRecord,
@@ -183,6 +183,7 @@ class Extensiv3plConnector(WarehouseConnector):
             headers={"Accept": HAL},
             secrets=[self.client_id, self.client_secret],
             session=session,
+            **client_options(self.parameters),
         )
         # The cache key names the credential by a digest: the cache never holds a secret.
         self._token_key = hashlib.sha256(
