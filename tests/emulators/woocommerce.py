@@ -288,10 +288,11 @@ class WooCommerceEmulator(EmulatorApp):
             body = [self._render(item) for item in chunk]
         links = []
         base = {name: values[0] for name, values in request.query.items()}
+        host = request.header("Host", "127.0.0.1")
 
         def link(number: int, rel: str) -> str:
             query = urlencode({**base, "page": number})
-            return f'<http://emulated.woo{request.path}?{query}>; rel="{rel}"'
+            return f'<http://{host}{request.path}?{query}>; rel="{rel}"'
 
         if page > 1:
             links.append(link(page - 1, "prev"))
