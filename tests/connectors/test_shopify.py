@@ -14,6 +14,7 @@ from carts.connectors.shopify import (
     ShopifyCartConnector,
 )
 from carts.models import ListingStatus
+from carts.services import cart_connection_check
 from integration_manager.connector_errors import ConfigurationError, TransientError
 from merchants.services import connection_secrets_update
 from sync.models import RunState
@@ -506,3 +507,20 @@ def test_an_upload_through_a_5xx_after_apply_and_a_throttle_loses_nothing_and_ap
     assert (shop.applied_mutations, shop.replayed_mutations) == (3, 1)
     assert [len(call) for call in shop.writes] == [250, 250, 100]
     assert {shop.quantity(variant.inventory_item_id) for variant in variants} == {2}
+
+
+def test_test_connection_shows_shopifys_own_message_when_the_token_is_refused(shop, db):
+    setup = shopify_cart(shop)
+    connection_secrets_update(connection=setup.cart, secrets={"access_token": "shpat_refused"})
+
+    result = cart_connection_check(cart=setup.cart)
+
+    assert result.is_ok is False
+    assert result.message.startswith(
+        f"Shopify POST {GRAPHQL} failed: HTTP 401: [API] Invalid API key or access token "
+        "(unrecognized login or wrong password)"
+    )
+    assert "shpat_refused" not in result.message
+    assert cart_connection_check(cart=shopify_cart(shop).cart).message == (
+        "Shopify shop Emulated Shop, location Main warehouse"
+    )
