@@ -2,7 +2,9 @@
 (/api/docs/, assets served by us), and the API keys section of the merchant page."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -39,6 +41,14 @@ v1 = [
     *router.urls,
 ]
 
+
+@csrf_exempt
+@login_not_required
+def api_not_found(request, *args, **kwargs):
+    """Any other /api/ address: a JSON 404, like the rest of the API."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
 urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
@@ -57,4 +67,5 @@ urlpatterns = [
         ApiKeyRevokeView.as_view(),
         name="api_key_revoke",
     ),
+    re_path(r"^", api_not_found),
 ]
