@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # settings come from the environment instead.
 export DEBUG ?= 1
 
-.PHONY: install run test lint format clean
+.PHONY: install run test test-browser lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ run: install
 test: install
 	@mkdir -p var
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Only the browser tests (Playwright + Debian's Chromium at /usr/bin/chromium, or
+# BROWSER_EXECUTABLE); `make test` runs them too, and says loudly when they were skipped.
+test-browser: install
+	@mkdir -p var
+	$(BIN)/pytest -m browser $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -52,6 +52,8 @@ def pytest_collection_modifyitems(config, items):
     reason = browser_missing_reason()
     if reason is None:
         return
+    if os.environ.get("BROWSER_REQUIRED") == "1":
+        raise pytest.UsageError(f"BROWSER_REQUIRED=1 but the browser tests cannot run: {reason}")
     skipped = config.stash.setdefault(_skipped_key, [])
     for item in items:
         if item.get_closest_marker("browser") is not None:
