@@ -186,6 +186,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Reconnects after losing Redis with a task in hand instead of exiting (see the module).
+CELERY_WORKER_CONSUMER = "integration_manager.celery_consumer:Consumer"
 CELERY_BEAT_SCHEDULER = "integration_manager.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
