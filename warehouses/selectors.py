@@ -144,22 +144,29 @@ class ChartSeries:
 
 def product_history(*, product: Product, limit: int = 500) -> list[ChartSeries]:
     """Quantity Available over time per warehouse, from the recorded level changes (the latest
-    `limit` changes of the product), oldest first."""
+    `limit` changes of the product), oldest first.
+
+    The download records a level's history from its first change on (its figure before the
+    change included); a level that never changed has none, and its series is the level itself:
+    one point, its figure at `loaded_at`."""
     changes = list(
         InventoryLevelChange.objects.filter(product=product)
         .select_related("warehouse")
         .order_by("-recorded_at", "-id")[:limit]
     )
-    by_warehouse: dict[int, list[InventoryLevelChange]] = defaultdict(list)
+    warehouses: dict[int, Warehouse] = {}
+    by_warehouse: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for change in reversed(changes):
-        by_warehouse[change.warehouse_id].append(change)
+        warehouses[change.warehouse_id] = change.warehouse
+        by_warehouse[change.warehouse_id].append((change.recorded_at, change.quantity_available))
+    for level in InventoryLevel.objects.filter(product=product).select_related("warehouse"):
+        if level.warehouse_id not in by_warehouse:
+            warehouses[level.warehouse_id] = level.warehouse
+            by_warehouse[level.warehouse_id].append((level.loaded_at, level.quantity_available))
     return [
-        ChartSeries(
-            warehouse=points[0].warehouse,
-            points=tuple((change.recorded_at, change.quantity_available) for change in points),
-        )
-        for points in sorted(
-            by_warehouse.values(),
-            key=lambda points: (not points[0].warehouse.is_default, points[0].warehouse.name),
+        ChartSeries(warehouse=warehouses[warehouse_id], points=tuple(points))
+        for warehouse_id, points in sorted(
+            by_warehouse.items(),
+            key=lambda item: (not warehouses[item[0]].is_default, warehouses[item[0]].name),
         )
     ]
