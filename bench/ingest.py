@@ -174,10 +174,30 @@ def _floor(merchant: Merchant, path: Path) -> tuple[float, int]:
     return elapsed, changed
 
 
+class _StatementTimer:
+    """With --profile: prints every statement of the download that takes longer than 0.2 s."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = time.perf_counter() - started
+            if self.enabled and elapsed > 0.2:
+                print(f"  {elapsed:7.2f} s  {' '.join(sql.split())[:150]}", flush=True)
+
+
+_timer = _StatementTimer()
+
+
 def _engine(merchant: Merchant, products: int, warehouses: int, version: int):
     connector = BenchConnector(products=products, warehouses=warehouses, version=version)
     started = time.perf_counter()
-    run = inventory_download(merchant=merchant, trigger=RunTrigger.MANUAL, connector=connector)
+    with connection.execute_wrapper(_timer):
+        run = inventory_download(merchant=merchant, trigger=RunTrigger.MANUAL, connector=connector)
     elapsed = time.perf_counter() - started
     if run.state != RunState.SUCCEEDED:
         raise SystemExit(f"The download did not succeed: {run.state} {run.message}")
@@ -208,7 +228,11 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=250_000)
     parser.add_argument("--warehouses", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="Keep the bench merchants.")
+    parser.add_argument(
+        "--profile", action="store_true", help="Print the download's statements over 0.2 s."
+    )
     options = parser.parse_args()
+    _timer.enabled = options.profile
     if connection.vendor != "postgresql":
         raise SystemExit("Run it against PostgreSQL: set DATABASE_URL=postgres://...")
     # DEBUG would keep every query in memory; the bench measures production behaviour.
