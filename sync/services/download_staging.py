@@ -28,7 +28,11 @@ from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Produ
 STAGE = "download_stage"
 ALIAS_STAGE = "download_alias_stage"
 WAREHOUSE_STAGE = "download_stage_warehouse"
+PRODUCT_STAGE = "download_stage_product"
 BATCH_ROWS = 20_000
+# Memory for the hash aggregates and joins over a million staged rows (PostgreSQL's default 4 MB
+# spills them to disk); set for the download's session only.
+WORK_MEM = "128MB"
 ANALYZE_AFTER_NEW_PRODUCTS = 1_000
 
 P = Product._meta.db_table
@@ -83,6 +87,7 @@ class DownloadStaging:
         self.merchant_id = merchant_id
         self.is_postgresql = connection.vendor == "postgresql"
         self.alias_rows = 0
+        self.staged_products = 0
         self._pipe: _CopyPipe | None = None
 
     # --- life ------------------------------------------------------------------------------------
@@ -104,6 +109,14 @@ class DownloadStaging:
                 f"CREATE TEMPORARY TABLE {WAREHOUSE_STAGE} (code text NOT NULL,"
                 " warehouse_id bigint NOT NULL)"
             )
+            # One row per staged SKU: its name and its highest available, built once after the
+            # load for the product writes and the checks.
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {PRODUCT_STAGE} (sku text NOT NULL, name text NOT NULL,"
+                " max_available integer NOT NULL)"
+            )
+            if self.is_postgresql:
+                cursor.execute(f"SET work_mem = '{WORK_MEM}'")
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -112,10 +125,13 @@ class DownloadStaging:
             # the temporary tables with it.
             return
         self._drop()
+        if self.is_postgresql:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET work_mem")
 
     def _drop(self) -> None:
         with connection.cursor() as cursor:
-            for table in (STAGE, ALIAS_STAGE, WAREHOUSE_STAGE):
+            for table in (STAGE, ALIAS_STAGE, WAREHOUSE_STAGE, PRODUCT_STAGE):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     # --- loading ---------------------------------------------------------------------------------
@@ -149,10 +165,20 @@ class DownloadStaging:
                 # Temporary tables are never analysed by autovacuum: without statistics the
                 # planner guesses a few rows and joins a million with nested loops.
                 cursor.execute(f"ANALYZE {STAGE}")
-                cursor.execute(f"ANALYZE {ALIAS_STAGE}")
+                if self.alias_rows:
+                    cursor.execute(f"ANALYZE {ALIAS_STAGE}")
             else:
                 cursor.execute(f"CREATE INDEX {STAGE}_sku ON {STAGE} (sku)")
                 cursor.execute(f"CREATE INDEX {ALIAS_STAGE}_sku ON {ALIAS_STAGE} (sku, name)")
+            cursor.execute(
+                f"INSERT INTO {PRODUCT_STAGE} (sku, name, max_available)"
+                f" SELECT sku, MAX(name), MAX(available) FROM {STAGE} GROUP BY sku"
+            )
+            self.staged_products = cursor.rowcount
+            if self.is_postgresql:
+                cursor.execute(f"ANALYZE {PRODUCT_STAGE}")
+            else:
+                cursor.execute(f"CREATE UNIQUE INDEX {PRODUCT_STAGE}_sku ON {PRODUCT_STAGE} (sku)")
 
     def _flush(self, stock_batch: list[StockRow], alias_batch: list[AliasRow]) -> None:
         self.alias_rows += len(alias_batch)
@@ -221,13 +247,12 @@ class DownloadStaging:
             return SuspiciousCounts(existing=0, vanished=0, dropped_to_zero=0)
         ((vanished,),) = self._rows(
             f"SELECT COUNT(*) FROM {P} p WHERE {reported}"
-            f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.sku = p.sku)",
+            f" AND NOT EXISTS (SELECT 1 FROM {PRODUCT_STAGE} s WHERE s.sku = p.sku)",
             [self.merchant_id],
         )
         ((dropped,),) = self._rows(
-            f"SELECT COUNT(*) FROM {P} p JOIN ("
-            f" SELECT sku FROM {STAGE} GROUP BY sku HAVING MAX(available) = 0"
-            f") z ON z.sku = p.sku WHERE {reported}"
+            f"SELECT COUNT(*) FROM {P} p JOIN {PRODUCT_STAGE} z ON z.sku = p.sku"
+            f" WHERE z.max_available = 0 AND {reported}"
             f" AND EXISTS (SELECT 1 FROM {L} l WHERE l.product_id = p.id"
             " AND l.quantity_available > 0)",
             [self.merchant_id],
@@ -250,30 +275,13 @@ class DownloadStaging:
         `mark_not_reported=False` (a partial update) leaves the products it does not report
         alone instead of flagging them as not reported.
         """
-        merchant_id = self.merchant_id
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {WAREHOUSE_STAGE} (code, warehouse_id) VALUES (%s, %s)",
                 list(warehouse_ids.items()),
             )
-            # Products: new ones created, every reported one stamped (and unflagged).
-            cursor.execute(
-                f"INSERT INTO {P} (merchant_id, sku, name, last_reported_at, not_reported_since,"
-                " created_at, updated_at)"
-                f" SELECT %s, sku, MAX(name), %s, NULL, %s, %s FROM {STAGE} WHERE TRUE"
-                " GROUP BY sku"
-                " ON CONFLICT (merchant_id, sku) DO UPDATE SET"
-                " last_reported_at = excluded.last_reported_at, not_reported_since = NULL,"
-                f" updated_at = excluded.updated_at, name = CASE WHEN excluded.name = ''"
-                f" THEN {P}.name ELSE excluded.name END",
-                [merchant_id, stamp, stamp, stamp],
-            )
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {P} WHERE merchant_id = %s AND created_at = %s",
-                [merchant_id, stamp],
-            )
-            (new_products,) = cursor.fetchone()
+            new_products = self._apply_products(cursor, stamp)
             if self.is_postgresql and new_products > ANALYZE_AFTER_NEW_PRODUCTS:
                 # The planner's statistics still describe the table before these products:
                 # without fresh ones it joins a million staged rows as if there were none.
@@ -282,11 +290,12 @@ class DownloadStaging:
             levels_changed = self._apply_levels(cursor, stamp, run_id)
             not_reported = 0
             if mark_not_reported:
+                # Only the products that flip: reported before (or made by hand), not now.
                 cursor.execute(
                     f"UPDATE {P} SET not_reported_since = %s, updated_at = %s"
-                    " WHERE merchant_id = %s AND not_reported_since IS NULL"
-                    " AND (last_reported_at IS NULL OR last_reported_at < %s)",
-                    [stamp, stamp, merchant_id, stamp],
+                    " WHERE merchant_id = %s AND not_reported_since IS NULL AND NOT EXISTS"
+                    f" (SELECT 1 FROM {PRODUCT_STAGE} s WHERE s.sku = {P}.sku)",
+                    [stamp, stamp, self.merchant_id],
                 )
                 not_reported = cursor.rowcount
         return ApplyResult(
@@ -295,6 +304,39 @@ class DownloadStaging:
             levels_changed=levels_changed,
             not_reported=not_reported,
         )
+
+    def _apply_products(self, cursor, stamp) -> int:
+        """Create the new products, stamp every reported one; returns how many were created.
+
+        Only the rows that change are written: a product reported again after being flagged
+        (unflagged), one whose reported name differs, one made by hand and now reported, and
+        `last_reported_at` of the others.
+        """
+        merchant_id = self.merchant_id
+        cursor.execute(
+            f"INSERT INTO {P} (merchant_id, sku, name, last_reported_at, not_reported_since,"
+            " created_at, updated_at)"
+            f" SELECT %s, s.sku, s.name, %s, NULL, %s, %s FROM {PRODUCT_STAGE} s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {P} p WHERE p.merchant_id = %s AND p.sku = s.sku)"
+            " ON CONFLICT (merchant_id, sku) DO NOTHING",
+            [merchant_id, stamp, stamp, stamp, merchant_id],
+        )
+        new_products = cursor.rowcount
+        if new_products < self.staged_products:
+            # The products that existed before: unflag, rename, stamp.
+            changed = (
+                f"{P}.not_reported_since IS NOT NULL OR {P}.last_reported_at IS NULL"
+                f" OR (s.name <> '' AND s.name <> {P}.name)"
+            )
+            cursor.execute(
+                f"UPDATE {P} SET last_reported_at = %s, not_reported_since = NULL,"
+                f" name = CASE WHEN s.name = '' THEN {P}.name ELSE s.name END,"
+                f" updated_at = CASE WHEN {changed} THEN %s ELSE {P}.updated_at END"
+                f" FROM {PRODUCT_STAGE} s WHERE {P}.merchant_id = %s AND {P}.sku = s.sku"
+                f" AND {P}.last_reported_at IS DISTINCT FROM %s",
+                [stamp, stamp, merchant_id, stamp],
+            )
+        return new_products
 
     def _apply_aliases(self, cursor, stamp) -> int:
         # A reported alias replaces the product's code for that name; codes added by hand under
@@ -317,26 +359,47 @@ class DownloadStaging:
         return cursor.rowcount
 
     def _apply_levels(self, cursor, stamp, run_id: int) -> int:
+        """Upsert the levels; the changed ones become history rows. Returns how many changed.
+
+        History (the product chart): one row per change of an existing level, recorded against
+        the run. A level's first figure is not copied into the history when the level is
+        created: the level itself (`loaded_at`, its quantities) is that point. When the level
+        first changes, the figure it had (at its `loaded_at`, without a run) is recorded along
+        with the new one, so that a level's history, once it has one, is complete; the chart
+        shows a level without history as its single current point.
+        """
         columns = (
             "quantity_on_hand",
             "quantity_available",
             "quantity_allocated",
             "quantity_on_hold",
         )
+        staged = ("s.on_hand", "s.available", "s.allocated", "s.on_hold")
         if self.is_postgresql:
             changed_when = (
                 f"({', '.join(f'{L}.{c}' for c in columns)}) IS DISTINCT FROM"
                 f" ({', '.join(f'excluded.{c}' for c in columns)})"
             )
+            differs = (
+                f"({', '.join(f'o.{c}' for c in columns)}) IS DISTINCT FROM ({', '.join(staged)})"
+            )
         else:
             changed_when = " OR ".join(f"{L}.{c} IS NOT excluded.{c}" for c in columns)
+            differs = " OR ".join(f"o.{c} IS NOT {v}" for c, v in zip(columns, staged, strict=True))
+        # The source is narrowed to the new and the different levels before the upsert, so that
+        # an unchanged level is only read, never locked or rewritten; the upsert's own WHERE
+        # still decides (a concurrent writer cannot make it write an unchanged row).
+        source = (
+            f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.code = s.warehouse_code"
+            f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku"
+            f" LEFT JOIN {L} o ON o.product_id = p.id AND o.warehouse_id = w.warehouse_id"
+            f" WHERE (o.id IS NULL OR {differs})"
+        )
         upsert = (
             f"INSERT INTO {L} (product_id, warehouse_id, quantity_on_hand, quantity_available,"
             " quantity_allocated, quantity_on_hold, wms_updated_at, loaded_at)"
             " SELECT p.id, w.warehouse_id, s.on_hand, s.available, s.allocated, s.on_hold,"
-            f" s.wms_updated_at, %s FROM {STAGE} s"
-            f" JOIN {WAREHOUSE_STAGE} w ON w.code = s.warehouse_code"
-            f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku WHERE TRUE"
+            f" s.wms_updated_at, %s{source}"
             " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET"
             " quantity_on_hand = excluded.quantity_on_hand,"
             " quantity_available = excluded.quantity_available,"
@@ -350,21 +413,48 @@ class DownloadStaging:
             f"INSERT INTO {H} (product_id, warehouse_id, quantity_on_hand, quantity_available,"
             " recorded_at, run_id)"
         )
+        no_history = (
+            f"NOT EXISTS (SELECT 1 FROM {H} h WHERE h.product_id = o.product_id"
+            " AND h.warehouse_id = o.warehouse_id)"
+        )
         if self.is_postgresql:
-            # One statement: the changed rows go straight into the history.
+            # One statement. Every part of it reads the tables as they were before it, so `o`
+            # below is the level before the upsert changed it; a level created by the upsert
+            # has no `o` and no history row.
             cursor.execute(
-                f"WITH changed AS ({upsert}) {history}"
-                " SELECT product_id, warehouse_id, quantity_on_hand, quantity_available, %s, %s"
-                " FROM changed",
+                f"WITH changed AS ({upsert}), recorded AS ({history}"
+                " SELECT o.product_id, o.warehouse_id, v.on_hand, v.available, v.recorded_at,"
+                " v.run_id FROM changed c"
+                f" JOIN {L} o ON o.product_id = c.product_id AND o.warehouse_id = c.warehouse_id"
+                " CROSS JOIN LATERAL (VALUES"
+                " (c.quantity_on_hand, c.quantity_available, %s::timestamptz, %s::bigint, FALSE),"
+                " (o.quantity_on_hand, o.quantity_available, o.loaded_at, NULL, TRUE)"
+                ") v (on_hand, available, recorded_at, run_id, is_first)"
+                f" WHERE NOT v.is_first OR {no_history} RETURNING 1)"
+                " SELECT (SELECT COUNT(*) FROM changed)",
                 [stamp, self.merchant_id, stamp, run_id],
             )
-            return cursor.rowcount
+            (count,) = cursor.fetchone()
+            return count
+        # SQLite: the levels about to change (and whether each has a history yet), then the
+        # upsert, then the history rows of the levels that existed before it.
+        cursor.execute(
+            "SELECT o.product_id, o.warehouse_id, o.quantity_on_hand, o.quantity_available,"
+            f" o.loaded_at, {no_history} {source.replace('LEFT JOIN', 'JOIN')}",
+            [self.merchant_id],
+        )
+        before = {(row[0], row[1]): row for row in cursor.fetchall()}
         cursor.execute(upsert, [stamp, self.merchant_id])
         changed = cursor.fetchall()
-        cursor.executemany(
-            f"{history} VALUES (%s, %s, %s, %s, %s, %s)",
-            [(*row, stamp, run_id) for row in changed],
-        )
+        rows = []
+        for product_id, warehouse_id, on_hand, available in changed:
+            old = before.get((product_id, warehouse_id))
+            if old is None:
+                continue  # created: the level itself is its first point
+            if old[5]:
+                rows.append((*old[:5], None))
+            rows.append((product_id, warehouse_id, on_hand, available, stamp, run_id))
+        cursor.executemany(f"{history} VALUES (%s, %s, %s, %s, %s, %s)", rows)
         return len(changed)
 
     def _rows(self, sql: str, params: list) -> list[tuple]:

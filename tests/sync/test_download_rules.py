@@ -23,6 +23,7 @@ from warehouses.connectors.memory import (
     memory_warehouse_store_reset,
 )
 from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Product, Warehouse
+from warehouses.selectors import product_history
 from warehouses.services import alias_add
 
 pytestmark = pytest.mark.django_db
@@ -114,14 +115,11 @@ def test_download_creates_warehouses_products_and_aliases(setup):
     east = InventoryLevel.objects.get(product=shirt, warehouse__external_code="EAST")
     assert east.wms_updated_at == WMS_TIME
     assert run.started_at <= east.loaded_at <= run.finished_at
-    # One history row per level, recorded against the run.
-    history = InventoryLevelChange.objects.filter(product__merchant=setup.merchant)
-    assert sorted(history.values_list("warehouse__external_code", "quantity_available")) == [
-        ("", 1),
-        ("EAST", 5),
-        ("WEST", 2),
-    ]
-    assert set(history.values_list("run_id", flat=True)) == {run.pk}
+    # A new level is not copied into the history: the level is the chart's first point.
+    assert not InventoryLevelChange.objects.filter(product__merchant=setup.merchant).exists()
+    assert [
+        (series.warehouse.external_code, series.points) for series in product_history(product=shirt)
+    ] == [("EAST", ((east.loaded_at, 5),)), ("WEST", ((east.loaded_at, 2),))]
     assert all(
         w.last_loaded_at is not None for w in Warehouse.objects.filter(merchant=setup.merchant)
     )
@@ -148,6 +146,42 @@ def test_download_updates_only_the_levels_that_changed(loaded):
     changes = InventoryLevelChange.objects.filter(run=run)
     assert list(changes.values_list("product__sku", "quantity_on_hand", "quantity_available")) == [
         ("B", 15, 15)
+    ]
+
+
+def test_first_change_of_a_level_records_its_first_figure_and_the_new_one_in_the_history(setup):
+    setup.wms.set_stock("A", 10)
+    setup.wms.set_stock("B", 20)
+    setup.download()
+    first_loaded_at = InventoryLevel.objects.get(product__sku="A").loaded_at
+    setup.wms.update_stock("A", quantity_on_hand=7)
+
+    second = setup.download()
+
+    second_loaded_at = InventoryLevel.objects.get(product__sku="A").loaded_at
+    assert first_loaded_at < second_loaded_at
+    history = InventoryLevelChange.objects.filter(product__merchant=setup.merchant).order_by(
+        "recorded_at", "id"
+    )
+    assert list(
+        history.values_list("product__sku", "quantity_on_hand", "recorded_at", "run_id")
+    ) == [("A", 10, first_loaded_at, None), ("A", 7, second_loaded_at, second.pk)]
+
+    setup.wms.update_stock("A", quantity_on_hand=4)
+    third = setup.download()
+
+    # A later change adds one row; the unchanged level B has no history: one point, itself.
+    third_loaded_at = InventoryLevel.objects.get(product__sku="A").loaded_at
+    assert list(history.filter(run=third).values_list("quantity_available", "recorded_at")) == [
+        (4, third_loaded_at)
+    ]
+    assert history.count() == 3
+    assert [series.points for series in product_history(product=setup.product("A"))] == [
+        ((first_loaded_at, 10), (second_loaded_at, 7), (third_loaded_at, 4))
+    ]
+    b = InventoryLevel.objects.get(product__sku="B")
+    assert [series.points for series in product_history(product=setup.product("B"))] == [
+        ((b.loaded_at, 20),)
     ]
 
 
