@@ -5,6 +5,7 @@ from carts.connectors.base import CartConnector
 from carts.connectors.bigcommerce import BigCommerceCartConnector
 from carts.connectors.memory import MemoryCartConnector
 from carts.connectors.shopify import ShopifyCartConnector
+from carts.connectors.vendure import VendureCartConnector
 from carts.connectors.woocommerce import WooCommerceCartConnector
 from carts.models import Cart
 from integration_manager.connector_errors import ConfigurationError
@@ -14,6 +15,7 @@ CART_CONNECTORS: dict[str, type[CartConnector]] = {
     ShopifyCartConnector.key: ShopifyCartConnector,
     WooCommerceCartConnector.key: WooCommerceCartConnector,
     BigCommerceCartConnector.key: BigCommerceCartConnector,
+    VendureCartConnector.key: VendureCartConnector,
 }
 
 
