@@ -82,6 +82,7 @@ class WooCommerceEmulator(EmulatorApp):
         self.consumer_secret = consumer_secret
         self.site_name = site_name
         self.objects: dict[int, WooObject] = {}
+        self.children: dict[int, list[int]] = {}  # variable product id -> its variation ids
         self.item_failures: dict[int, tuple[str, str, int]] = {}
         self.writes: list[list[tuple[int, int]]] = []
         self._ids = itertools.count(101)
@@ -131,6 +132,7 @@ class WooCommerceEmulator(EmulatorApp):
         )
         with self.lock:
             self.objects[variation.id] = variation
+            self.children.setdefault(parent.id, []).append(variation.id)
         return variation
 
     def seed(self, count: int, *, quantity: int = 10, prefix: str = "SKU") -> list[WooObject]:
@@ -245,9 +247,7 @@ class WooCommerceEmulator(EmulatorApp):
         }
         if item.type != "variation":
             rendered["type"] = item.type
-            rendered["variations"] = sorted(
-                other.id for other in self.objects.values() if other.parent_id == item.id
-            )
+            rendered["variations"] = sorted(self.children.get(item.id, []))
         return rendered
 
     def _list(self, request: Request, *, parent: WooObject | None) -> Response:
@@ -277,7 +277,7 @@ class WooCommerceEmulator(EmulatorApp):
                     # With `sku`, the query also covers variations (core products controller).
                     candidates = [item for item in self.objects.values() if item.sku in wanted]
             else:
-                candidates = [item for item in self.objects.values() if item.parent_id == parent.id]
+                candidates = [self.objects[child] for child in self.children.get(parent.id, [])]
                 if skus:
                     wanted = set(skus.split(","))
                     candidates = [item for item in candidates if item.sku in wanted]
