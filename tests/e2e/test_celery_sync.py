@@ -38,6 +38,14 @@ def download_runs(merchant: Merchant) -> list[tuple[str, str]]:
     )
 
 
+def settled(merchant: Merchant) -> bool:
+    """No run of the merchant is queued or running (the cart's state file is written before the
+    upload's run is finished)."""
+    return not SyncRun.objects.filter(
+        merchant=merchant, state__in=[RunState.QUEUED, RunState.RUNNING]
+    ).exists()
+
+
 def test_scheduled_download_is_followed_by_the_automatic_upload_into_the_cart(
     celery_stack, tmp_path
 ):
@@ -68,7 +76,8 @@ def test_scheduled_download_is_followed_by_the_automatic_upload_into_the_cart(
 
     # When beat and the worker do their work, the cart receives the quantity.
     celery_stack.wait_for(
-        "the cart to hold 12 of SKU-1", lambda: cart_quantity(cart_file, "item-1") == 12
+        "the cart to hold 12 of SKU-1 and the runs to finish",
+        lambda: cart_quantity(cart_file, "item-1") == 12 and settled(merchant),
     )
 
     assert download_runs(merchant) == [(RunTrigger.SCHEDULE, RunState.SUCCEEDED)]
@@ -92,7 +101,8 @@ def test_scheduled_download_is_followed_by_the_automatic_upload_into_the_cart(
 
     # then the cart follows.
     celery_stack.wait_for(
-        "the cart to follow the warehouse to 5", lambda: cart_quantity(cart_file, "item-1") == 5
+        "the cart to follow the warehouse to 5 and the runs to finish",
+        lambda: cart_quantity(cart_file, "item-1") == 5 and settled(merchant),
     )
     assert download_runs(merchant) == [(RunTrigger.SCHEDULE, RunState.SUCCEEDED)] * 2
     with memory_cart_state_file(cart_file) as fake_cart:
