@@ -279,6 +279,23 @@ def lost_run_requeue(*, task_id: str) -> SyncRun | None:
     return run
 
 
+def lost_database_run_fail(*, task_id: str) -> list[int]:
+    """Fail the runs a task left running when its database connection was lost mid-run (the
+    service could not record its own failure), so they do not hold the claim until the reaper
+    comes. Called on a fresh connection; returns the ids of the runs failed."""
+    if not task_id:
+        return []
+    runs = list(
+        SyncRun.objects.filter(task_id=task_id, state=RunState.RUNNING).values_list("pk", flat=True)
+    )
+    SyncRun.objects.filter(pk__in=runs, state=RunState.RUNNING).update(
+        state=RunState.FAILED,
+        finished_at=timezone.now(),
+        message="The database connection was lost mid-run. The task is retried.",
+    )
+    return runs
+
+
 def run_of_task(*, task_id: str) -> SyncRun | None:
     """The latest run a task created (the services record the task id on the run they claim)."""
     if not task_id:
