@@ -14,6 +14,7 @@ never reach here. Anything else is a bug: it fails the task and is logged, never
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError, connection
 
 from carts.models import Cart
 from integration_manager.connector_errors import TransientError
@@ -24,6 +25,7 @@ from sync.services.scheduling import (
     MAX_RETRIES,
     due_downloads_dispatch,
     due_uploads_dispatch,
+    lost_database_run_fail,
     lost_run_requeue,
     queued_run_for_task,
     retry_countdown,
@@ -84,6 +86,8 @@ def inventory_download_task(
             accept_suspicious=accept_suspicious,
             connector=connector,
         )
+    except DATABASE_CONNECTION_ERRORS as error:
+        _retry_after_database_loss(self, error, retry_kwargs=retry_kwargs)
     except TransientError as error:
         _retry_or_give_up(
             self,
@@ -129,6 +133,8 @@ def cart_upload_task(
             task_id=self.request.id or "",
             reconcile=reconcile,
         )
+    except DATABASE_CONNECTION_ERRORS as error:
+        _retry_after_database_loss(self, error, retry_kwargs=retry_kwargs)
     except TransientError as error:
         _retry_or_give_up(
             self,
@@ -184,6 +190,30 @@ def _queued_run(run_id: int | None) -> SyncRun | None:
     if run is None:
         logger.info("run %s is no longer queued: this delivery does nothing", run_id)
     return run
+
+
+# The database connection was lost (a dropped connection, a restart, a failover): transient.
+DATABASE_CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+
+def _retry_after_database_loss(task, error: Exception, *, retry_kwargs: dict) -> None:
+    """The database went away mid-run, so the service could not record the run's end: open a
+    fresh connection, fail the run left running (it would hold the claim until the reaper), and
+    retry with backoff; the services are idempotent. Raises celery's `Retry`, or the error
+    once the retries are spent."""
+    connection.close()
+    logger.warning("task %s lost its database connection: %s", task.request.id, error)
+    try:
+        lost_database_run_fail(task_id=task.request.id or "")
+    except DATABASE_CONNECTION_ERRORS:
+        logger.warning("the database is still away; the reaper will fail the run")
+        connection.close()
+    retries = task.request.retries
+    if retries >= MAX_RETRIES:
+        raise error
+    raise task.retry(
+        args=(), kwargs=retry_kwargs, exc=error, countdown=retry_countdown(retries=retries)
+    )
 
 
 def _retry_or_give_up(
