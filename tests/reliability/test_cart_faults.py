@@ -8,6 +8,7 @@ by the scheduler until a person retries it. Figures are printed (`-s`)."""
 from collections import defaultdict
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from carts.models import ListingStatus
@@ -172,4 +173,67 @@ def test_one_poison_sku_is_quarantined_after_n_failed_runs_and_every_other_item_
     print(
         f"\nFIGURE poison SKU: 20 of 20 other items applied on run 1; quarantined after "
         f"{threshold} runs; scheduled run {threshold + 1} sent 0 calls for it"
+    )
+
+
+class _ShopDroppingOurDatabase(ShopifyEmulator):
+    """Applies the first write, then drops the test's PostgreSQL connection (from another
+    connection), as a database restart would, before our worker can record the result."""
+
+    def __init__(self, backend_pid: int, **options) -> None:
+        super().__init__(**options)
+        self.backend_pid = backend_pid
+        self.dropped = False
+
+    def handle(self, request):
+        response = super().handle(request)
+        if not self.dropped and self.classify(request) == "write":
+            self.dropped = True
+            import psycopg2
+
+            settings = connection.settings_dict
+            with (
+                psycopg2.connect(
+                    dbname=settings["NAME"],
+                    user=settings["USER"],
+                    password=settings["PASSWORD"] or None,
+                    host=settings["HOST"] or "127.0.0.1",
+                    port=settings["PORT"] or 5432,
+                ) as other,
+                other.cursor() as cursor,
+            ):
+                cursor.execute("SELECT pg_terminate_backend(%s)", [self.backend_pid])
+        return response
+
+
+def test_a_database_connection_lost_mid_upload_fails_that_run_and_the_retry_completes(
+    transactional_db,
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("dropping the server's connection needs PostgreSQL (SQLite has none)")
+    connection.ensure_connection()
+    app = _ShopDroppingOurDatabase(
+        connection.connection.get_backend_pid(), maximum_available=2000, restore_rate=100000
+    )
+    with EmulatorServer(app) as server:
+        app.url = server.url
+        setup, variants = given_a_cart_of(app, count=20)
+
+        scheduled_upload(setup.cart)
+
+    runs = list(
+        SyncRun.objects.filter(cart=setup.cart).order_by("pk").values_list("state", "message")
+    )
+    # The first run ends failed (recorded by the service on a fresh connection, or by the
+    # task), releasing the cart at once; the task's retry completes the upload.
+    assert [state for state, _ in runs] == [RunState.FAILED, RunState.SUCCEEDED]
+    assert "connection" in runs[0][1]
+    assert [app.quantity(v.inventory_item_id) for v in variants] == [QUANTITY] * 20
+    written = values_written(app)
+    assert [item for item, values in written.items() if set(values) != {QUANTITY}] == []
+    assert not SyncRun.objects.filter(state=RunState.RUNNING).exists()
+    print(
+        "\nFIGURE database connection lost mid-upload: run failed and retried at once; items "
+        "lost 0; written twice with different values 0; with the same value "
+        f"{sum(1 for values in written.values() if len(values) > 1)}"
     )
