@@ -44,3 +44,11 @@ format: install
 
 clean:
 	rm -rf $(VENV) var *.egg-info
+
+# --- The demo with a real Vendure cart (issue 8) -----------------------------------------------
+# Installs and starts Vendure 3.7.3 (kept running afterwards; `python scripts/vendure/vendure.py
+# stop` stops it), the 3PL emulator, seeds both, then web + worker + beat as in `make run`.
+.PHONY: demo-vendure
+demo-vendure: install
+	@mkdir -p var
+	$(BIN)/python scripts/vendure/demo.py
