@@ -306,11 +306,15 @@ class DownloadStaging:
         )
 
     def _apply_products(self, cursor, stamp) -> int:
-        """Create the new products, stamp every reported one; returns how many were created.
+        """Create the new products and update the ones whose row changes; returns how many
+        were created.
 
-        Only the rows that change are written: a product reported again after being flagged
-        (unflagged), one whose reported name differs, one made by hand and now reported, and
-        `last_reported_at` of the others.
+        Only the rows that change are written: a product reported again after it was flagged
+        (unflagged), one made by hand and now reported, one whose reported name differs. The
+        other reported products are not rewritten: `last_reported_at` is the time of the
+        download that first reported the product, reported it again after a flag, renamed it
+        or changed one of its levels (stamped with the levels, see `_apply_levels`); that every
+        product not flagged was in the latest download is what the flag says.
         """
         merchant_id = self.merchant_id
         cursor.execute(
@@ -323,18 +327,13 @@ class DownloadStaging:
         )
         new_products = cursor.rowcount
         if new_products < self.staged_products:
-            # The products that existed before: unflag, rename, stamp.
-            changed = (
-                f"{P}.not_reported_since IS NOT NULL OR {P}.last_reported_at IS NULL"
-                f" OR (s.name <> '' AND s.name <> {P}.name)"
-            )
             cursor.execute(
                 f"UPDATE {P} SET last_reported_at = %s, not_reported_since = NULL,"
-                f" name = CASE WHEN s.name = '' THEN {P}.name ELSE s.name END,"
-                f" updated_at = CASE WHEN {changed} THEN %s ELSE {P}.updated_at END"
+                f" name = CASE WHEN s.name = '' THEN {P}.name ELSE s.name END, updated_at = %s"
                 f" FROM {PRODUCT_STAGE} s WHERE {P}.merchant_id = %s AND {P}.sku = s.sku"
-                f" AND {P}.last_reported_at IS DISTINCT FROM %s",
-                [stamp, stamp, merchant_id, stamp],
+                f" AND ({P}.not_reported_since IS NOT NULL OR {P}.last_reported_at IS NULL"
+                f" OR (s.name <> '' AND s.name <> {P}.name))",
+                [stamp, stamp, merchant_id],
             )
         return new_products
 
@@ -430,9 +429,12 @@ class DownloadStaging:
                 " (c.quantity_on_hand, c.quantity_available, %s::timestamptz, %s::bigint, FALSE),"
                 " (o.quantity_on_hand, o.quantity_available, o.loaded_at, NULL, TRUE)"
                 ") v (on_hand, available, recorded_at, run_id, is_first)"
-                f" WHERE NOT v.is_first OR {no_history} RETURNING 1)"
+                f" WHERE NOT v.is_first OR {no_history} RETURNING 1),"
+                f" stamped AS (UPDATE {P} SET last_reported_at = %s"
+                f" WHERE id IN (SELECT product_id FROM changed)"
+                " AND last_reported_at IS DISTINCT FROM %s RETURNING 1)"
                 " SELECT (SELECT COUNT(*) FROM changed)",
-                [stamp, self.merchant_id, stamp, run_id],
+                [stamp, self.merchant_id, stamp, run_id, stamp, stamp],
             )
             (count,) = cursor.fetchone()
             return count
@@ -455,6 +457,10 @@ class DownloadStaging:
                 rows.append((*old[:5], None))
             rows.append((product_id, warehouse_id, on_hand, available, stamp, run_id))
         cursor.executemany(f"{history} VALUES (%s, %s, %s, %s, %s, %s)", rows)
+        cursor.executemany(
+            f"UPDATE {P} SET last_reported_at = %s WHERE id = %s",
+            [(stamp, product_id) for product_id in sorted({row[0] for row in changed})],
+        )
         return len(changed)
 
     def _rows(self, sql: str, params: list) -> list[tuple]:

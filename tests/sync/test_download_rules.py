@@ -131,11 +131,18 @@ def test_download_updates_only_the_levels_that_changed(loaded):
     before = {
         level.product.sku: level for level in InventoryLevel.objects.select_related("product")
     }
+    reported_before = dict(Product.objects.values_list("sku", "last_reported_at"))
+    updated_before = dict(Product.objects.values_list("sku", "updated_at"))
     loaded.wms.update_stock("B", quantity_on_hand=15, wms_updated_at=WMS_TIME)
 
     run = loaded.download()
 
     assert (run.records_read, run.records_changed) == (3, 1)
+    # Only the product whose level changed is stamped; no product row is otherwise rewritten.
+    reported_after = dict(Product.objects.values_list("sku", "last_reported_at"))
+    assert reported_after["B"] > reported_before["B"]
+    assert {sku: reported_after[sku] for sku in "AC"} == {sku: reported_before[sku] for sku in "AC"}
+    assert dict(Product.objects.values_list("sku", "updated_at")) == updated_before
     assert loaded.available() == {("", "A"): 10, ("", "B"): 15, ("", "C"): 30}
     after = {level.product.sku: level for level in InventoryLevel.objects.select_related("product")}
     assert after["B"].loaded_at > before["B"].loaded_at
