@@ -63,7 +63,10 @@ class Warehouse(TimeStampedModel):
 class Product(TimeStampedModel):
     """A product of a merchant, keyed by its SKU (the warehouse system's master SKU)."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="products")
+    # Indexed by the (merchant, SKU) unique constraint.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="products", db_index=False
+    )
     sku = models.CharField("SKU", max_length=255)
     name = models.CharField(max_length=255, blank=True, default="")
     last_reported_at = models.DateTimeField(null=True, blank=True)
@@ -132,8 +135,13 @@ class InventoryLevel(models.Model):
     `wms_updated_at` is the warehouse system's own timestamp for it.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="levels")
+    # Indexed by the (product, warehouse) unique constraint and the (warehouse, product) index.
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="levels", db_index=False
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="levels", db_index=False
+    )
     quantity_on_hand = models.IntegerField("Quantity On Hand", default=0)
     quantity_available = models.IntegerField("Quantity Available", default=0)
     quantity_allocated = models.IntegerField("Quantity Allocated", null=True, blank=True)
@@ -162,7 +170,10 @@ class InventoryLevel(models.Model):
 class InventoryLevelChange(models.Model):
     """One row per change of a level: the history behind the product page's chart."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="level_changes")
+    # Indexed by the (product, warehouse, recorded_at) index.
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="level_changes", db_index=False
+    )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="level_changes")
     quantity_on_hand = models.IntegerField(default=0)
     quantity_available = models.IntegerField(default=0)
