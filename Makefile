@@ -47,7 +47,7 @@ clean:
 
 # --- The demo with a real Vendure cart (issue 8) -----------------------------------------------
 # Installs and starts Vendure 3.7.3 (kept running afterwards; `python scripts/vendure/vendure.py
-# stop` stops it), the 3PL emulator, seeds both, then web + worker + beat as in `make run`.
+# stop` stops it), seeds it, adds a merchant whose cart is on it, then runs the Procfile.
 .PHONY: demo-vendure
 demo-vendure: install
 	@mkdir -p var

@@ -1,7 +1,7 @@
 """`make demo-vendure`: the demo with a real Vendure cart.
 
 Installs and starts Vendure 3.7.3 (scripts/vendure/vendure.py; kept running between demos, its
-data in the cache folder), seeds Vendure once with the demo's SKUs (DEMO-0001 to DEMO-0030, a
+data in the cache folder), seeds Vendure once (the emulator's first 30 demo SKUs, a
 gift card Vendure does not track, a sample the warehouse does not know) and an API key, loads the
 usual demo plus the merchant *Vendure Demo Shop*, which downloads every minute from the Extensiv
 3PL emulator of the Procfile (its demo catalogue has these SKUs, and its stock moves), with its
@@ -27,29 +27,38 @@ sys.path.insert(0, str(ROOT))
 from scripts.vendure import vendure as server  # noqa: E402
 
 MERCHANT_NAME = "Vendure Demo Shop"
-DEMO_SKUS = [f"DEMO-{number:04d}" for number in range(1, 31)]
+DEMO_PRODUCTS = 30
+
+
+def _demo_skus() -> list[str]:
+    """The first SKUs of the 3PL emulator's demo catalogue (it is deterministic)."""
+    from tests.emulators.extensiv_3pl import demo_app
+
+    items = sorted(demo_app().state.items.values(), key=lambda item: item.item_id)
+    return [item.sku for item in items[:DEMO_PRODUCTS]]
 
 
 def _seed(url: str, folder: Path) -> str:
     """Seed Vendure once (remembered in `<dir>/demo.json`); returns the sync's API key."""
     from tests.vendure.vendure_api import VendureAdmin
 
+    skus = _demo_skus()
     state_path = folder / "demo.json"
     if state_path.exists():
         state = json.loads(state_path.read_text())
-        if state.get("url") == url:
+        if state.get("url") == url and state.get("skus") == skus:
             return state["api_key"]
     admin = VendureAdmin(url)
-    print(f"demo: seeding Vendure with {len(DEMO_SKUS) + 2} products", flush=True)
-    for number, sku in enumerate(DEMO_SKUS, start=1):
-        product = admin.create_product(f"Demo product {number}", f"demo-product-{number}")
+    print(f"demo: seeding Vendure with {len(skus) + 2} products", flush=True)
+    for sku in skus:
+        product = admin.create_product(f"Demo {sku}", f"demo-{sku.lower()}")
         admin.create_variant(product, sku)
     gift = admin.create_product("Gift card", "gift-card")
     admin.create_variant(gift, "GIFT-CARD", track_inventory="FALSE")
     sample = admin.create_product("Sample not in the warehouse", "sample-not-in-wms")
     admin.create_variant(sample, "NOT-IN-WMS-1", stock={"1": 3})
     api_key = admin.create_api_key("inventory-sync-demo")
-    state_path.write_text(json.dumps({"url": url, "api_key": api_key}) + "\n")
+    state_path.write_text(json.dumps({"url": url, "api_key": api_key, "skus": skus}) + "\n")
     return api_key
 
 
