@@ -1,6 +1,6 @@
 """Reads about carts and their listings."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from carts.models import Cart, CartListing
 from sync.selectors import attach_runs, latest_upload_run_subquery
@@ -38,13 +38,3 @@ def cart_listings(*, cart: Cart, query: str = "", status: str = "") -> QuerySet[
         exact = listings.filter(Q(sku=query) | Q(external_item_id=query))
         listings = exact if exact.exists() else listings.filter(sku__startswith=query)
     return listings.order_by("sku", "external_item_id")
-
-
-def listing_status_counts(*, cart: Cart) -> dict[str, int]:
-    return dict(
-        CartListing.objects.filter(cart=cart)
-        .order_by()
-        .values_list("status")
-        .annotate(count=Count("id"))
-        .values_list("status", "count")
-    )

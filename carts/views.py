@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -20,7 +21,6 @@ from carts.selectors import (
     cart_detail_queryset_for,
     cart_list_for,
     cart_listings,
-    listing_status_counts,
 )
 from carts.services import cart_settings_update, item_filter_add, item_filter_remove
 from integration_manager.connector_errors import ConnectorError
@@ -40,6 +40,17 @@ def _visible_cart(request, pk: int) -> Cart:
     )
 
 
+def _row_links(cart: Cart) -> dict[str, str]:
+    """The links of every row of a long list, reversed once per page rather than per row."""
+    return {
+        "product_url_base": reverse(
+            "warehouses:products", kwargs={"merchant_pk": cart.merchant_id}
+        ),
+        "troubleshoot_url": reverse("sync:troubleshooter")
+        + f"?merchant={cart.merchant_id}&cart={cart.pk}",
+    }
+
+
 class CartListView(TemplateView):
     template_name = "carts/cart_list.html"
 
@@ -48,24 +59,19 @@ class CartListView(TemplateView):
 
 
 class CartDetailView(TemplateView):
-    """The cart page: its settings at a glance, the last upload, listings by status, buttons."""
+    """The cart page: its settings at a glance, the last upload, the buttons. (No count of
+    listings by status: on a cart of a million items that costs more than the page may.)"""
 
     template_name = "carts/cart_detail.html"
 
     def get_context_data(self, **kwargs):
         cart = get_object_or_404(cart_detail_queryset_for(self.request.user), pk=self.kwargs["pk"])
         last_run = runs_by_id([cart.last_upload_run_id]).get(cart.last_upload_run_id)
-        counts = listing_status_counts(cart=cart)
         return super().get_context_data(
             cart=cart,
             merchant=cart.merchant,
             last_run=last_run,
-            status_counts=[
-                (ListingStatus(value), counts[value])
-                for value in ListingStatus.values
-                if value in counts
-            ],
-            listing_total=sum(counts.values()),
+            statuses=list(ListingStatus),
             item_filter_count=cart.item_filters.count(),
             **kwargs,
         )
@@ -124,6 +130,7 @@ class ProductSyncView(TemplateView):
             cart=cart,
             merchant=cart.merchant,
             form=form if form.is_bound else ProductSyncSearchForm(),
+            **_row_links(cart),
             query=query,
             status=status,
             page_obj=page_of(listings, self.request.GET.get("page")),
@@ -240,6 +247,7 @@ class DiscrepancyReportView(TemplateView):
             cart=cart,
             merchant=cart.merchant,
             discrepancies=discrepancies[:DISCREPANCIES_SHOWN],
+            **_row_links(cart),
             discrepancy_count=len(discrepancies),
             shown=DISCREPANCIES_SHOWN,
             **kwargs,

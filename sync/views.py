@@ -3,6 +3,7 @@ the scheduler's status and the SKU troubleshooter."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -34,6 +35,7 @@ class RunListView(TemplateView):
         return super().get_context_data(
             form=form if form.is_bound else RunFilterForm(user=self.request.user),
             page_obj=page_of(runs, self.request.GET.get("page")),
+            run_url_base=reverse("sync:runs"),
             **kwargs,
         )
 
@@ -67,7 +69,15 @@ class AlertListView(TemplateView):
     template_name = "sync/alert_list.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(alerts=open_alerts_for(self.request.user), **kwargs)
+        # Row links reversed once per page, not once per row.
+        return super().get_context_data(
+            alerts=open_alerts_for(self.request.user),
+            run_url_base=reverse("sync:runs"),
+            merchant_url_base=reverse("merchants:list"),
+            cart_url_base=reverse("carts:list"),
+            alerts_url=reverse("sync:alerts"),
+            **kwargs,
+        )
 
 
 class AlertDismissView(View):

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 
 from merchants.models import Merchant
@@ -18,11 +19,46 @@ from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Produ
 PREFIX_MATCH_LIMIT = 500
 
 
-def warehouse_list(*, merchant: Merchant) -> QuerySet[Warehouse]:
-    """The merchant's warehouses, Default first, each with how many products it holds."""
-    return merchant.warehouses.annotate(product_count=Count("levels")).order_by(
-        "-is_default", "name"
-    )
+def warehouses_of(*, merchant: Merchant) -> QuerySet[Warehouse]:
+    """The merchant's warehouses, Default first."""
+    return Warehouse.objects.filter(merchant=merchant).order_by("-is_default", "name")
+
+
+def warehouse_list(*, merchant: Merchant) -> list[Warehouse]:
+    """The merchant's warehouses, Default first, each with `product_count`, how many products
+    it holds.
+
+    Counting a million levels takes longer than a page may, and a warehouse's count changes only
+    when a load writes its levels, which moves its `last_loaded_at`: so each loaded warehouse's
+    count is cached under that time (and its creation time, which makes the key unique), and
+    counted again after the next load. A warehouse never loaded is counted each time.
+    """
+    warehouses = list(warehouses_of(merchant=merchant))
+    keys = {
+        warehouse.pk: (
+            f"warehouse-product-count:{warehouse.pk}:{warehouse.created_at.timestamp()}:"
+            f"{warehouse.last_loaded_at.timestamp()}"
+        )
+        for warehouse in warehouses
+        if warehouse.last_loaded_at is not None
+    }
+    cached = cache.get_many(list(keys.values())) if keys else {}
+    counts = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [warehouse.pk for warehouse in warehouses if warehouse.pk not in counts]
+    if missing:
+        counted = dict(
+            InventoryLevel.objects.filter(warehouse_id__in=missing)
+            .order_by()
+            .values_list("warehouse_id")
+            .annotate(count=Count("id"))
+            .values_list("warehouse_id", "count")
+        )
+        fresh = {pk: counted.get(pk, 0) for pk in missing}
+        counts.update(fresh)
+        cache.set_many({keys[pk]: count for pk, count in fresh.items() if pk in keys}, None)
+    for warehouse in warehouses:
+        warehouse.product_count = counts[warehouse.pk]
+    return warehouses
 
 
 @dataclass(frozen=True)
@@ -64,7 +100,11 @@ def warehouse_levels(
     *, warehouse: Warehouse, query: str = "", match: CodeMatch | None = None
 ) -> QuerySet[InventoryLevel]:
     """A warehouse's levels with their products, by SKU; searched by SKU or alias code."""
-    levels = InventoryLevel.objects.filter(warehouse=warehouse).select_related("product")
+    # The merchant condition lets PostgreSQL walk the (merchant, SKU) index in order and stop
+    # after a page, instead of sorting every product.
+    levels = InventoryLevel.objects.filter(
+        warehouse=warehouse, product__merchant_id=warehouse.merchant_id
+    ).select_related("product")
     if query.strip():
         match = match or code_match(merchant=warehouse.merchant, query=query)
         levels = levels.filter(product_id__in=match.product_ids)

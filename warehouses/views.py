@@ -8,6 +8,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -34,6 +35,7 @@ from warehouses.selectors import (
     products_for_page,
     warehouse_levels,
     warehouse_list,
+    warehouses_of,
 )
 from warehouses.services import (
     alias_add,
@@ -44,6 +46,11 @@ from warehouses.services import (
 )
 
 ALIAS_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _product_url_base(merchant) -> str:
+    """Product pages are <this><pk>/: reversed once per page rather than once per row."""
+    return reverse("warehouses:products", kwargs={"merchant_pk": merchant.pk})
 
 
 class LocationsView(MerchantScopedMixin, TemplateView):
@@ -71,6 +78,7 @@ class WarehouseLevelsView(MerchantScopedMixin, TemplateView):
             match=match,
             search_form=LevelSearchForm(initial={"q": query}),
             edit_form=WarehouseEditForm(instance=warehouse),
+            product_url_base=_product_url_base(self.merchant),
             page_obj=page_of(levels, self.request.GET.get("page")),
             **kwargs,
         )
@@ -110,7 +118,7 @@ class ProductListView(MerchantScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
         match = code_match(merchant=self.merchant, query=query) if query else None
-        warehouses = list(warehouse_list(merchant=self.merchant))
+        warehouses = list(warehouses_of(merchant=self.merchant))
         page = page_of(
             products_for_page(merchant=self.merchant, query=query, match=match),
             self.request.GET.get("page"),
@@ -120,6 +128,7 @@ class ProductListView(MerchantScopedMixin, TemplateView):
             match=match,
             search_form=LevelSearchForm(initial={"q": query}),
             add_form=kwargs.pop("add_form", None) or ProductAddForm(),
+            product_url_base=_product_url_base(self.merchant),
             warehouses=warehouses,
             page_obj=page,
             rows=product_rows(products=page.rows, warehouses=warehouses),

@@ -168,14 +168,14 @@ def _cart_page(agent, rows):
 # page → (its rows builder, the pinned number of queries)
 PAGES = {
     "merchants:list": (_merchants, 4),
-    "merchants:detail": (_merchant_page, 8),
+    "merchants:detail": (_merchant_page, 9),
     "carts:list": (_carts, 4),
-    "carts:detail": (_cart_page, 6),
-    "warehouses:locations": (_locations, 4),
+    "carts:detail": (_cart_page, 5),
+    "warehouses:locations": (_locations, 5),
     "warehouses:warehouse": (_levels, 5),
     "warehouses:warehouse?q": (_levels_search, 9),
     "warehouses:products": (_products, 6),
-    "warehouses:product": (_product, 8),
+    "warehouses:product": (_product, 9),
     "carts:product_sync": (_product_sync, 4),
     "carts:product_sync?q": (_product_sync_search, 5),
     "carts:item_filters": (_item_filters, 4),
