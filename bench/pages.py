@@ -206,6 +206,7 @@ def _pages(merchant: Merchant) -> list[tuple[str, str]]:
         ("sync search prefix", f"{sync}?q=SKU-07654"),
         ("sync filter status", f"{sync}?status=not_tracked"),
         ("sync search+status", f"{sync}?q=SKU-00123&status=in_sync"),
+        ("discrepancy report", reverse("carts:discrepancies", kwargs={"pk": cart.pk})),
         ("sync runs", reverse("sync:runs")),
         ("sync runs filtered", reverse("sync:runs") + f"?kind=download&state=failed&merchant={m}"),
         ("alerts", reverse("sync:alerts")),

@@ -27,7 +27,11 @@ from integration_manager.connector_errors import ConnectorError
 from integration_manager.pagination import page_of
 from merchants.forms import validation_error_add
 from merchants.services import connection_secrets_update
-from sync.discrepancy import cart_discrepancies_sorted, discrepancy_csv_rows
+from sync.discrepancy import (
+    cart_discrepancies,
+    cart_discrepancies_first,
+    discrepancy_csv_rows,
+)
 from sync.selectors import runs_by_id
 from sync.services.scheduling import upload_request
 
@@ -242,14 +246,13 @@ class DiscrepancyReportView(TemplateView):
 
     def get_context_data(self, **kwargs):
         cart = _visible_cart(self.request, self.kwargs["pk"])
-        discrepancies = cart_discrepancies_sorted(cart=cart)
+        discrepancies, has_more = cart_discrepancies_first(cart=cart, limit=DISCREPANCIES_SHOWN)
         return super().get_context_data(
             cart=cart,
             merchant=cart.merchant,
-            discrepancies=discrepancies[:DISCREPANCIES_SHOWN],
+            discrepancies=discrepancies,
+            has_more=has_more,
             **_row_links(cart),
-            discrepancy_count=len(discrepancies),
-            shown=DISCREPANCIES_SHOWN,
             **kwargs,
         )
 
@@ -258,7 +261,7 @@ class DiscrepancyCsvView(View):
     def get(self, request, pk: int):
         cart = _visible_cart(request, pk)
         response = StreamingHttpResponse(
-            discrepancy_csv_rows(cart_discrepancies_sorted(cart=cart)),
+            discrepancy_csv_rows(cart_discrepancies(cart=cart)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="discrepancies-cart-{cart.pk}.csv"'

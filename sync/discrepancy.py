@@ -11,6 +11,7 @@ per 900 listings, never one per listing.
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,7 +57,8 @@ class Discrepancy:
 
 
 def cart_discrepancies(*, cart: Cart) -> Iterator[Discrepancy]:
-    """Yield the cart's discrepancies by SKU (listings no longer in the cart are left out)."""
+    """Yield the cart's discrepancies in the cart's own order (listings no longer in the cart
+    are left out). A generator: the page stops after the first ones, the CSV streams them all."""
     rules = upload_rules_for(cart=cart)
     is_upload_off = cart.upload_mode == UploadMode.OFF
     last_pk = 0
@@ -73,8 +75,10 @@ def cart_discrepancies(*, cart: Cart) -> Iterator[Discrepancy]:
         yield from _chunk_discrepancies(cart, rows, rules=rules, is_upload_off=is_upload_off)
 
 
-def cart_discrepancies_sorted(*, cart: Cart) -> list[Discrepancy]:
-    return sorted(cart_discrepancies(cart=cart), key=lambda item: (item.sku, item.external_item_id))
+def cart_discrepancies_first(*, cart: Cart, limit: int) -> tuple[list[Discrepancy], bool]:
+    """The first `limit` discrepancies, and whether there are more."""
+    found = list(itertools.islice(cart_discrepancies(cart=cart), limit + 1))
+    return found[:limit], len(found) > limit
 
 
 def _chunk_discrepancies(cart, rows, *, rules, is_upload_off) -> Iterable[Discrepancy]:
