@@ -35,7 +35,7 @@ from sync.discrepancy import (
 from sync.selectors import runs_by_id
 from sync.services.scheduling import upload_request
 
-DISCREPANCIES_SHOWN = 1000
+DISCREPANCIES_SHOWN = 200
 
 
 def _visible_cart(request, pk: int) -> Cart:
