@@ -35,7 +35,7 @@ from sync.discrepancy import (
 from sync.selectors import runs_by_id
 from sync.services.scheduling import upload_request
 
-DISCREPANCIES_SHOWN = 200
+DISCREPANCIES_SHOWN = 100
 
 
 def _visible_cart(request, pk: int) -> Cart:
