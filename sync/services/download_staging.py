@@ -117,6 +117,9 @@ class DownloadStaging:
             )
             if self.is_postgresql:
                 cursor.execute(f"SET work_mem = '{WORK_MEM}'")
+                # Compiling these one-off statements (with inlining and optimisation, as their
+                # cost estimates ask) takes seconds and saves little: they read and write rows.
+                cursor.execute("SET jit = off")
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -128,6 +131,7 @@ class DownloadStaging:
         if self.is_postgresql:
             with connection.cursor() as cursor:
                 cursor.execute("RESET work_mem")
+                cursor.execute("RESET jit")
 
     def _drop(self) -> None:
         with connection.cursor() as cursor:
@@ -281,6 +285,8 @@ class DownloadStaging:
                 f"INSERT INTO {WAREHOUSE_STAGE} (code, warehouse_id) VALUES (%s, %s)",
                 list(warehouse_ids.items()),
             )
+            if self.is_postgresql:
+                cursor.execute(f"ANALYZE {WAREHOUSE_STAGE}")  # a few rows, not the guessed 1,200
             new_products = self._apply_products(cursor, stamp)
             if self.is_postgresql and new_products > ANALYZE_AFTER_NEW_PRODUCTS:
                 # The planner's statistics still describe the table before these products:
@@ -388,12 +394,20 @@ class DownloadStaging:
         # The source is narrowed to the new and the different levels before the upsert, so that
         # an unchanged level is only read, never locked or rewritten; the upsert's own WHERE
         # still decides (a concurrent writer cannot make it write an unchanged row).
-        source = (
+        staged_levels = (
             f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.code = s.warehouse_code"
             f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku"
+        )
+        source = (
+            f"{staged_levels}"
             f" LEFT JOIN {L} o ON o.product_id = p.id AND o.warehouse_id = w.warehouse_id"
             f" WHERE (o.id IS NULL OR {differs})"
         )
+        is_first_load = self.is_postgresql and not self._has_levels(cursor)
+        if is_first_load:
+            # The merchant's first load: every level is new, so none is compared, none has a
+            # history, and every product was created or stamped with the products.
+            source = f"{staged_levels} WHERE TRUE"
         upsert = (
             f"INSERT INTO {L} (product_id, warehouse_id, quantity_on_hand, quantity_available,"
             " quantity_allocated, quantity_on_hold, wms_updated_at, loaded_at)"
@@ -416,6 +430,9 @@ class DownloadStaging:
             f"NOT EXISTS (SELECT 1 FROM {H} h WHERE h.product_id = o.product_id"
             " AND h.warehouse_id = o.warehouse_id)"
         )
+        if is_first_load:
+            cursor.execute(upsert.rsplit(" RETURNING ", 1)[0], [stamp, self.merchant_id])
+            return cursor.rowcount
         if self.is_postgresql:
             # One statement. Every part of it reads the tables as they were before it, so `o`
             # below is the level before the upsert changed it; a level created by the upsert
@@ -424,7 +441,11 @@ class DownloadStaging:
                 f"WITH changed AS ({upsert}), recorded AS ({history}"
                 " SELECT o.product_id, o.warehouse_id, v.on_hand, v.available, v.recorded_at,"
                 " v.run_id FROM changed c"
-                f" JOIN {L} o ON o.product_id = c.product_id AND o.warehouse_id = c.warehouse_id"
+                # LIMIT 1 (there is at most one) keeps this a lookup per changed level
+                # rather than a hash of the whole level table.
+                " CROSS JOIN LATERAL (SELECT product_id, warehouse_id, quantity_on_hand,"
+                f" quantity_available, loaded_at FROM {L}"
+                " WHERE product_id = c.product_id AND warehouse_id = c.warehouse_id LIMIT 1) o"
                 " CROSS JOIN LATERAL (VALUES"
                 " (c.quantity_on_hand, c.quantity_available, %s::timestamptz, %s::bigint, FALSE),"
                 " (o.quantity_on_hand, o.quantity_available, o.loaded_at, NULL, TRUE)"
@@ -462,6 +483,14 @@ class DownloadStaging:
             [(stamp, product_id) for product_id in sorted({row[0] for row in changed})],
         )
         return len(changed)
+
+    def _has_levels(self, cursor) -> bool:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {L} l JOIN {P} p ON p.id = l.product_id"
+            " WHERE p.merchant_id = %s)",
+            [self.merchant_id],
+        )
+        return cursor.fetchone()[0]
 
     def _rows(self, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
