@@ -6,7 +6,11 @@ import os
 
 from celery import Celery
 
+from integration_manager.broker import register as register_embedded_broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_manager.settings")
+
+register_embedded_broker()
 
 app = Celery("integration_manager")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -153,9 +153,9 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-    # Kombu's filesystem transport: a broker that needs no server, shared by the web process,
-    # the worker and beat through a folder.
-    CELERY_BROKER_URL = "filesystem://"
+    # Kombu's filesystem transport (with atomic writes, integration_manager.broker): a broker
+    # that needs no server, shared by the web process, the worker and beat through a folder.
+    CELERY_BROKER_URL = "embedded-fs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

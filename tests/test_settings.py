@@ -47,7 +47,7 @@ def test_development_defaults_need_debug():
     result = load_settings(DEBUG="1")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "embedded-fs://"]
 
 
 def test_database_and_redis_urls_select_postgresql_and_redis():
