@@ -6,13 +6,19 @@ One run per cart at a time (`run_claim`). The cart is re-read only when due
 it last reported or confirmed. Only quantities that differ from it are posted, as absolute values,
 in batches of the connector's maximum; a repeated post is harmless. Each batch's results are
 saved as soon as the batch returns, so a run that dies half-way keeps what the cart confirmed.
-Every listing write is set-based (`bulk_update` / `update` in chunks).
+Every listing write is set-based: one `UPDATE … WHERE id IN (…)` per chunk where the new values
+are the same (the Last Cart Sync Date of listings verified in sync), one
+`UPDATE … FROM (VALUES …)` per batch where they differ per row (`listings_rows_update`). The
+listings are read as plain rows (`values_list`), not model instances.
 """
 
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from carts.connectors import cart_connector_for
@@ -46,18 +52,115 @@ SKIPPED_STATUSES = (
 )
 _LISTING_FIELDS = (
     "id",
-    "cart",
     "external_item_id",
     "sku",
     "is_inventory_enabled",
     "cart_quantity",
     "posted_quantity",
-    "product",
+    "product_id",
     "status",
     "reason",
     "last_synced_at",
     "consecutive_failures",
 )
+_UNSENT_FIELDS = ("status", "product_id", "reason", "last_synced_at", "consecutive_failures")
+_RESULT_FIELDS = (
+    "product_id",
+    "cart_quantity",
+    "posted_quantity",
+    "status",
+    "reason",
+    "last_synced_at",
+    "consecutive_failures",
+)
+# SQLite runs `UPDATE … FROM` since 3.33.0; older ones get one `UPDATE` per group of equal values.
+_SQLITE_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
+
+
+@dataclass(slots=True)
+class _Listing:
+    """The fields of a `CartListing` the upload reads and writes, as a plain row."""
+
+    pk: int
+    external_item_id: str
+    sku: str
+    is_inventory_enabled: bool
+    cart_quantity: int | None
+    posted_quantity: int | None
+    product_id: int | None
+    status: str
+    reason: str
+    last_synced_at: datetime | None
+    consecutive_failures: int
+
+    def values(self, fields: Sequence[str]) -> tuple:
+        return tuple(getattr(self, name) for name in fields)
+
+
+def _ids_per_statement() -> int:
+    """Ids in one `WHERE id IN (…)`: within SQLite's bound-parameter limit, large elsewhere."""
+    limit = connection.features.max_query_params
+    return min(10 * WRITE_CHUNK_SIZE, limit - 10) if limit else 10 * WRITE_CHUNK_SIZE
+
+
+def listings_rows_update(*, fields: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Write per-row values to cart listings: each row is (id, *values in `fields` order).
+
+    One `WITH v(…) AS (VALUES …) UPDATE … FROM v` per chunk (PostgreSQL; SQLite ≥ 3.33), or on an
+    older SQLite one `UPDATE … WHERE id IN (…)` per group of rows with the same values.
+    """
+    if not rows:
+        return
+    if connection.vendor not in ("postgresql", "sqlite") or (
+        connection.vendor == "sqlite" and not _SQLITE_UPDATE_FROM
+    ):
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for pk, *values in rows:
+            groups[tuple(values)].append(pk)
+        for values, ids in groups.items():
+            for chunk in chunked(ids, WRITE_CHUNK_SIZE):
+                CartListing.objects.filter(pk__in=chunk).update(
+                    **dict(zip(fields, values, strict=True))
+                )
+        return
+    meta = CartListing._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = ["k", *(f"c{index}" for index in range(len(fields)))]
+    if connection.vendor == "postgresql":
+        # Parameters arrive as untyped literals: cast each column to the field's type.
+        pk_type = meta.pk.cast_db_type(connection)
+        key = f"CAST(v.k AS {pk_type})"
+        sources = [
+            f"CAST(v.{name} AS {f.cast_db_type(connection)})"
+            for name, f in zip(names[1:], model_fields, strict=True)
+        ]
+    else:
+        key = "v.k"
+        sources = [f"v.{name}" for name in names[1:]]
+    assignments = ", ".join(
+        f"{quote(f.column)} = {source}" for f, source in zip(model_fields, sources, strict=True)
+    )
+    row_sql = "(" + ", ".join(["%s"] * len(names)) + ")"
+    max_params = connection.features.max_query_params or 10 * len(names) * WRITE_CHUNK_SIZE
+    per_statement = max(1, min(WRITE_CHUNK_SIZE * 2, max_params // len(names)))
+    # Names come from the model; every value is a parameter.
+    statement = (
+        f"WITH v ({', '.join(names)}) AS (VALUES {{values}}) "  # noqa: S608
+        f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(meta.pk.column)} = {key}"
+    )
+    with connection.cursor() as cursor:
+        for chunk in chunked(rows, per_statement):
+            params: list = []
+            for pk, *values in chunk:
+                params.append(pk)
+                params.extend(
+                    f.get_db_prep_save(value, connection)
+                    for f, value in zip(model_fields, values, strict=True)
+                )
+            values_sql = ", ".join([row_sql] * len(chunk))
+            cursor.execute(statement.format(values=values_sql), params)
 
 
 def upload_alert_key(cart: Cart) -> str:
@@ -68,7 +171,7 @@ def connection_alert_key(cart: Cart) -> str:
     return f"cart:{cart.pk}:connection"
 
 
-def listing_failing_alert_key(listing: CartListing) -> str:
+def listing_failing_alert_key(listing: CartListing | _Listing) -> str:
     return f"listing:{listing.pk}:failing"
 
 
@@ -155,12 +258,12 @@ def cart_inventory_upload(
 
 @dataclass
 class _Plan:
-    to_send: list[tuple[CartListing, ListingDecision]] = field(default_factory=list)
+    to_send: list[tuple[_Listing, ListingDecision]] = field(default_factory=list)
     # Listings not sent whose row changes beyond the Last Cart Sync Date.
-    changed: list[CartListing] = field(default_factory=list)
+    changed: list[_Listing] = field(default_factory=list)
     # Listings verified in sync whose only change is the Last Cart Sync Date.
     verified_ids: list[int] = field(default_factory=list)
-    failures_cleared: list[CartListing] = field(default_factory=list)
+    failures_cleared: list[_Listing] = field(default_factory=list)
     in_sync: int = 0
     # Failed listings left alone: they failed `failure_alert_threshold` runs in a row.
     quarantined: int = 0
@@ -271,7 +374,7 @@ def _log_read(run: SyncRun, read: ReadOutcome) -> None:
         )
 
 
-def is_quarantined(listing: CartListing, *, cart: Cart) -> bool:
+def is_quarantined(listing: CartListing | _Listing, *, cart: Cart) -> bool:
     """A listing that failed `failure_alert_threshold` uploads in a row is quarantined: scheduled
     and automatic uploads leave it alone (so one poison SKU does not fail every run) until a
     person retries it with Upload now, or the cart's settings change its decision."""
@@ -282,11 +385,12 @@ def is_quarantined(listing: CartListing, *, cart: Cart) -> bool:
 
 
 def _plan(*, cart: Cart, now: datetime, retry_quarantined: bool = True) -> _Plan:
-    listings = list(
-        cart.listings.exclude(status=ListingStatus.REMOVED)
-        .only(*_LISTING_FIELDS)
+    listings = [
+        _Listing(*row)
+        for row in cart.listings.exclude(status=ListingStatus.REMOVED)
         .order_by("sku", "external_item_id")
-    )
+        .values_list(*_LISTING_FIELDS)
+    ]
     rules = upload_rules_for(cart=cart)
     candidates = upload_candidates(cart=cart, skus=(listing.sku for listing in listings))
     availability = upload_availability(
@@ -339,7 +443,7 @@ def _plan(*, cart: Cart, now: datetime, retry_quarantined: bool = True) -> _Plan
     return plan
 
 
-def _plan_skip(*, plan: _Plan, listing: CartListing, decision: ListingDecision) -> None:
+def _plan_skip(*, plan: _Plan, listing: _Listing, decision: ListingDecision) -> None:
     plan.skipped[decision.status] = plan.skipped.get(decision.status, 0) + 1
     # Untracked or unmatched items were not synced: Last Cart Sync Date shows NEVER. Filtered
     # items keep theirs (they were synced before the filter excluded them).
@@ -363,13 +467,13 @@ def _plan_skip(*, plan: _Plan, listing: CartListing, decision: ListingDecision) 
 
 
 def _save_unsent(*, plan: _Plan, cart: Cart, now: datetime) -> None:
-    for chunk in chunked(plan.verified_ids, WRITE_CHUNK_SIZE):
+    # Their only change is the same for all: one `UPDATE … WHERE id IN (…)` per chunk.
+    for chunk in chunked(plan.verified_ids, _ids_per_statement()):
         CartListing.objects.filter(pk__in=chunk).update(last_synced_at=now)
-    for chunk in chunked(plan.changed, WRITE_CHUNK_SIZE):
-        CartListing.objects.bulk_update(
-            chunk,
-            ["status", "product", "reason", "last_synced_at", "consecutive_failures"],
-        )
+    listings_rows_update(
+        fields=_UNSENT_FIELDS,
+        rows=[(listing.pk, *listing.values(_UNSENT_FIELDS)) for listing in plan.changed],
+    )
     for listing in plan.failures_cleared:
         alert_resolve(merchant=cart.merchant, key=listing_failing_alert_key(listing))
 
@@ -378,15 +482,15 @@ def _apply_results(
     *,
     cart: Cart,
     run: SyncRun,
-    batch: list[tuple[CartListing, ListingDecision]],
+    batch: Sequence[tuple[_Listing, ListingDecision]],
     results: list[ItemResult],
     now: datetime,
 ) -> tuple[int, int]:
     """Record one write call's results on its listings. Returns (updated, failed)."""
     by_item = {result.external_item_id: result for result in results}
     updated = failed = 0
-    recovered: list[CartListing] = []
-    failing: list[CartListing] = []
+    recovered: list[_Listing] = []
+    failing: list[_Listing] = []
     for listing, decision in batch:
         result = by_item.get(listing.external_item_id) or ItemResult(
             listing.external_item_id,
@@ -429,17 +533,9 @@ def _apply_results(
             failing.append(listing)
 
     with transaction.atomic():
-        CartListing.objects.bulk_update(
-            [listing for listing, _ in batch],
-            [
-                "product",
-                "cart_quantity",
-                "posted_quantity",
-                "status",
-                "reason",
-                "last_synced_at",
-                "consecutive_failures",
-            ],
+        listings_rows_update(
+            fields=_RESULT_FIELDS,
+            rows=[(listing.pk, *listing.values(_RESULT_FIELDS)) for listing, _ in batch],
         )
     for listing in recovered:
         alert_resolve(merchant=cart.merchant, key=listing_failing_alert_key(listing))
