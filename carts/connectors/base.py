@@ -26,15 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-
-@dataclass(frozen=True)
-class ParameterField:
-    """One setting a connector needs (a shop domain, an API key, ...), for the connection form."""
-
-    name: str
-    label: str
-    help_text: str = ""
-    is_required: bool = True
+from integration_manager.connector_fields import ParameterField as ParameterField
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,6 @@ written atomically (a temporary file renamed over it) under a file lock on every
 """
 
 import contextlib
-import fcntl
-import json
-import os
-import tempfile
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +30,7 @@ from integration_manager.connector_errors import (
     PermanentError,
     TransientError,
 )
+from integration_manager.fake_stores import FakeStores
 
 FailureKind = Literal["transient", "permanent", "configuration"]
 Operation = Literal["list", "write", "check"]
@@ -225,46 +221,22 @@ class MemoryCartStore:
         return results
 
 
-_STORES: dict[str, MemoryCartStore] = {}
-_STORES_LOCK = threading.Lock()
+_STORES = FakeStores(new=MemoryCartStore, from_json=MemoryCartStore.from_json)
 
 
 def memory_cart_store(name: str) -> MemoryCartStore:
-    """The process-wide fake cart called `name` (created empty on first use)."""
-    with _STORES_LOCK:
-        return _STORES.setdefault(name, MemoryCartStore())
+    """The process-wide fake called `name` (created empty on first use)."""
+    return _STORES.named(name)
 
 
 def memory_cart_store_reset(name: str | None = None) -> None:
-    """Forget one fake cart, or all of them."""
-    with _STORES_LOCK:
-        if name is None:
-            _STORES.clear()
-        else:
-            _STORES.pop(name, None)
+    """Forget one fake, or all of them."""
+    _STORES.reset(name)
 
 
-@contextlib.contextmanager
-def memory_cart_state_file(path: str | Path) -> Iterator[MemoryCartStore]:
+def memory_cart_state_file(path: str | Path) -> contextlib.AbstractContextManager[MemoryCartStore]:
     """Lock the JSON state file, load it (empty when missing), yield it, and save it atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            store = (
-                MemoryCartStore.from_json(json.loads(path.read_text()))
-                if path.exists()
-                else MemoryCartStore()
-            )
-            yield store
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            with os.fdopen(handle, "w") as output:
-                json.dump(store.to_json(), output)
-            os.replace(temporary, path)
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return _STORES.state_file(path)
 
 
 class MemoryCartConnector(CartConnector):
@@ -296,9 +268,7 @@ class MemoryCartConnector(CartConnector):
             with memory_cart_state_file(self.state_file) as store:
                 yield store
         else:
-            with _STORES_LOCK:
-                store = _STORES.setdefault(self.store_name, MemoryCartStore())
-            yield store
+            yield memory_cart_store(self.store_name)
 
     def _authenticate(self, store: MemoryCartStore) -> None:
         if store.required_token and self._secrets.get("token") != store.required_token:

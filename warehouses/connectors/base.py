@@ -27,15 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-
-@dataclass(frozen=True)
-class ParameterField:
-    """One setting a connector needs (an account id, an API key, ...), for the connection form."""
-
-    name: str
-    label: str
-    help_text: str = ""
-    is_required: bool = True
+from integration_manager.connector_fields import ParameterField as ParameterField
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,6 @@ written atomically (a temporary file renamed over it) under a file lock on every
 """
 
 import contextlib
-import fcntl
-import json
-import os
-import tempfile
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -32,6 +27,7 @@ from integration_manager.connector_errors import (
     PermanentError,
     TransientError,
 )
+from integration_manager.fake_stores import FakeStores
 from warehouses.connectors.base import (
     ParameterField,
     StockRecord,
@@ -190,46 +186,24 @@ def _record_from_json(data: Mapping[str, Any]) -> StockRecord:
     )
 
 
-_STORES: dict[str, MemoryWarehouseStore] = {}
-_STORES_LOCK = threading.Lock()
+_STORES = FakeStores(new=MemoryWarehouseStore, from_json=MemoryWarehouseStore.from_json)
 
 
 def memory_warehouse_store(name: str) -> MemoryWarehouseStore:
-    """The process-wide fake warehouse system called `name` (created empty on first use)."""
-    with _STORES_LOCK:
-        return _STORES.setdefault(name, MemoryWarehouseStore())
+    """The process-wide fake called `name` (created empty on first use)."""
+    return _STORES.named(name)
 
 
 def memory_warehouse_store_reset(name: str | None = None) -> None:
-    """Forget one fake warehouse system, or all of them."""
-    with _STORES_LOCK:
-        if name is None:
-            _STORES.clear()
-        else:
-            _STORES.pop(name, None)
+    """Forget one fake, or all of them."""
+    _STORES.reset(name)
 
 
-@contextlib.contextmanager
-def memory_warehouse_state_file(path: str | Path) -> Iterator[MemoryWarehouseStore]:
+def memory_warehouse_state_file(
+    path: str | Path,
+) -> contextlib.AbstractContextManager[MemoryWarehouseStore]:
     """Lock the JSON state file, load it (empty when missing), yield it, and save it atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            store = (
-                MemoryWarehouseStore.from_json(json.loads(path.read_text()))
-                if path.exists()
-                else MemoryWarehouseStore()
-            )
-            yield store
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            with os.fdopen(handle, "w") as output:
-                json.dump(store.to_json(), output)
-            os.replace(temporary, path)
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return _STORES.state_file(path)
 
 
 class MemoryWarehouseConnector(WarehouseConnector):
