@@ -21,6 +21,7 @@ import contextlib
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from django.db import IntegrityError, transaction
@@ -35,7 +36,13 @@ from integration_manager.connector_errors import (
 from merchants.models import Merchant
 from sync.models import AlertSeverity, RunKind, RunState, RunTrigger, SyncRun
 from sync.services.alerts import alert_raise, alert_resolve
-from sync.services.download_staging import AliasRow, DownloadStaging, StockRow
+from sync.services.download_staging import (
+    COPY_NULL,
+    AliasRow,
+    DownloadStaging,
+    StockRow,
+    copy_text,
+)
 from sync.services.runs import RunAlreadyInProgress, run_claim, run_finish, run_log
 from warehouses.connectors import (
     StockRecord,
@@ -148,7 +155,14 @@ def _download(
     warehouse_codes: set[str] = set()
     with DownloadStaging(merchant_id=merchant.pk) as staging:
         started = time.monotonic()
-        staging.load(_validated_rows(connector.stock(), run=run, codes=warehouse_codes))
+        staging.load(
+            _validated_rows(
+                connector.stock(),
+                run=run,
+                codes=warehouse_codes,
+                as_copy_lines=staging.loads_copy_lines,
+            )
+        )
         run_log(
             run,
             f"Read {run.records_read} records for {len(warehouse_codes)} warehouses"
@@ -174,67 +188,93 @@ def _download(
 
 
 def _validated_rows(
-    records: Iterable[StockRecord], *, run: SyncRun, codes: set[str]
-) -> Iterator[tuple[StockRow, list[AliasRow]]]:
-    """Each record as a staging row, validated, with available derived when not reported."""
+    records: Iterable[StockRecord], *, run: SyncRun, codes: set[str], as_copy_lines: bool
+) -> Iterator[tuple[StockRow | str, list[AliasRow]]]:
+    """Each record as a staging row, validated, with available derived when not reported:
+    a `StockRow`, or with `as_copy_lines` its line of `COPY` text (the staging's format).
+
+    The hot loop of a download (a million records): checks and rendering are inlined in one
+    loop, messages built only on failure.
+    """
     count = 0
+    last_time: datetime | None = None
+    last_text = COPY_NULL
     try:
         for record in records:
             count += 1
-            yield _validated_row(record, count=count, codes=codes)
+            code = record.warehouse_code
+            code = code.strip() if code else ""
+            sku = record.sku
+            if type(sku) is not str or not sku or sku.isspace():
+                raise DownloadRejected(
+                    f"Record {count} (warehouse '{code or 'Default'}') has no SKU. Nothing was "
+                    "applied."
+                )
+            if len(sku) > SKU_MAX_LENGTH or len(code) > WAREHOUSE_CODE_MAX_LENGTH:
+                raise DownloadRejected(
+                    f"SKU {sku[:60]!r} or its warehouse code is too long. Nothing was applied."
+                )
+            on_hand = record.quantity_on_hand
+            if type(on_hand) is not int or not 0 <= on_hand <= MAX_QUANTITY:
+                _reject_quantity(on_hand, "on hand", sku, code)
+            allocated = record.quantity_allocated
+            if allocated is not None and (
+                type(allocated) is not int or not 0 <= allocated <= MAX_QUANTITY
+            ):
+                _reject_quantity(allocated, "allocated", sku, code)
+            on_hold = record.quantity_on_hold
+            if on_hold is not None and (
+                type(on_hold) is not int or not 0 <= on_hold <= MAX_QUANTITY
+            ):
+                _reject_quantity(on_hold, "on hold", sku, code)
+            available = record.quantity_available
+            if available is None:
+                available = on_hand - (allocated or 0) - (on_hold or 0)
+                if available < 0:
+                    available = 0
+            elif type(available) is not int or not 0 <= available <= MAX_QUANTITY:
+                _reject_quantity(available, "available", sku, code)
+            wms_updated_at = record.wms_updated_at
+            if wms_updated_at is not None and wms_updated_at.tzinfo is None:
+                raise DownloadRejected(
+                    f"SKU {sku} in warehouse '{code or 'Default'}' has a timestamp without a "
+                    "time zone. Nothing was applied."
+                )
+            if code not in codes:
+                codes.add(code)
+            name = record.name or ""
+            if len(name) > PRODUCT_NAME_MAX_LENGTH:
+                name = name[:PRODUCT_NAME_MAX_LENGTH]
+            aliases = (
+                [_alias_row(sku, alias, value) for alias, value in record.aliases if value]
+                if record.aliases
+                else _NO_ALIASES
+            )
+            if not as_copy_lines:
+                row = (code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at)
+                yield row, aliases
+                continue
+            # Most systems stamp a whole export with few distinct times: format each once.
+            if wms_updated_at is None:
+                time_text = COPY_NULL
+            elif wms_updated_at is last_time:
+                time_text = last_text
+            else:
+                last_time, last_text = wms_updated_at, wms_updated_at.isoformat()
+                time_text = last_text
+            text = f"{code}\t{sku}\t{name}"
+            if text.count("\t") != 2 or "\\" in text or "\n" in text or "\r" in text:
+                text = f"{copy_text(code)}\t{copy_text(sku)}\t{copy_text(name)}"
+            yield (
+                (
+                    f"{text}\t{on_hand}\t{available}\t"
+                    f"{COPY_NULL if allocated is None else allocated}\t"
+                    f"{COPY_NULL if on_hold is None else on_hold}\t{time_text}\n"
+                ),
+                aliases,
+            )
     finally:
         run.records_read = count
-
-
-def _validated_row(
-    record: StockRecord, *, count: int, codes: set[str]
-) -> tuple[StockRow, list[AliasRow]]:
-    # The hot loop of a download (a million calls): checks are inlined, messages built only
-    # on failure.
-    code = record.warehouse_code
-    code = code.strip() if code else ""
-    sku = record.sku
-    if type(sku) is not str or not sku or sku.isspace():
-        raise DownloadRejected(
-            f"Record {count} (warehouse '{code or 'Default'}') has no SKU. Nothing was applied."
-        )
-    if len(sku) > SKU_MAX_LENGTH or len(code) > WAREHOUSE_CODE_MAX_LENGTH:
-        raise DownloadRejected(
-            f"SKU {sku[:60]!r} or its warehouse code is too long. Nothing was applied."
-        )
-    on_hand = record.quantity_on_hand
-    if type(on_hand) is not int or not 0 <= on_hand <= MAX_QUANTITY:
-        _reject_quantity(on_hand, "on hand", sku, code)
-    allocated = record.quantity_allocated
-    if allocated is not None and (type(allocated) is not int or not 0 <= allocated <= MAX_QUANTITY):
-        _reject_quantity(allocated, "allocated", sku, code)
-    on_hold = record.quantity_on_hold
-    if on_hold is not None and (type(on_hold) is not int or not 0 <= on_hold <= MAX_QUANTITY):
-        _reject_quantity(on_hold, "on hold", sku, code)
-    available = record.quantity_available
-    if available is None:
-        available = on_hand - (allocated or 0) - (on_hold or 0)
-        if available < 0:
-            available = 0
-    elif type(available) is not int or not 0 <= available <= MAX_QUANTITY:
-        _reject_quantity(available, "available", sku, code)
-    wms_updated_at = record.wms_updated_at
-    if wms_updated_at is not None and wms_updated_at.tzinfo is None:
-        raise DownloadRejected(
-            f"SKU {sku} in warehouse '{code or 'Default'}' has a timestamp without a time "
-            "zone. Nothing was applied."
-        )
-    if code not in codes:
-        codes.add(code)
-    name = record.name or ""
-    if len(name) > PRODUCT_NAME_MAX_LENGTH:
-        name = name[:PRODUCT_NAME_MAX_LENGTH]
-    aliases = (
-        [_alias_row(sku, alias, value) for alias, value in record.aliases if value]
-        if record.aliases
-        else _NO_ALIASES
-    )
-    return (code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at), aliases
 
 
 _NO_ALIASES: list[AliasRow] = []

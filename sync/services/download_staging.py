@@ -23,7 +23,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Product
+from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Product, Warehouse
 
 STAGE = "download_stage"
 ALIAS_STAGE = "download_alias_stage"
@@ -45,11 +45,11 @@ StockRow = tuple[str, str, str, int, int, int | None, int | None, datetime | Non
 # (sku, alias name, alias value)
 AliasRow = tuple[str, str, str]
 
-_NULL = "\\N"  # COPY's text format for NULL
+COPY_NULL = "\\N"  # COPY's text format for NULL
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: str) -> str:
+def copy_text(value: str) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(_COPY_ESCAPES)
     return value
@@ -140,13 +140,19 @@ class DownloadStaging:
 
     # --- loading ---------------------------------------------------------------------------------
 
-    def load(self, stock_rows: Iterator[tuple[StockRow, Iterable[AliasRow]]]) -> None:
-        """Stream `(stock row, its alias rows)` pairs into the staging tables, in batches.
+    @property
+    def loads_copy_lines(self) -> bool:
+        """Whether `load()` takes each stock row as its line of `COPY` text (PostgreSQL)."""
+        return self.is_postgresql
+
+    def load(self, stock_rows: Iterator[tuple[StockRow | str, Iterable[AliasRow]]]) -> None:
+        """Stream `(stock row, its alias rows)` pairs into the staging tables, in batches; each
+        stock row is its line of `COPY` text when `loads_copy_lines`.
 
         Runs outside any transaction: the stream comes from the network, and each batch commits
         into the temporary tables only.
         """
-        stock_batch: list[StockRow] = []
+        stock_batch: list = []
         alias_batch: list[AliasRow] = []
         self._pipe = _CopyPipe() if self.is_postgresql else None
         try:
@@ -184,11 +190,11 @@ class DownloadStaging:
             else:
                 cursor.execute(f"CREATE UNIQUE INDEX {PRODUCT_STAGE}_sku ON {PRODUCT_STAGE} (sku)")
 
-    def _flush(self, stock_batch: list[StockRow], alias_batch: list[AliasRow]) -> None:
+    def _flush(self, stock_batch: list, alias_batch: list[AliasRow]) -> None:
         self.alias_rows += len(alias_batch)
         if self._pipe is not None:
             if stock_batch:
-                self._pipe.send(STAGE, _copy_stock_lines(stock_batch))
+                self._pipe.send(STAGE, "".join(stock_batch))
             if alias_batch:
                 self._pipe.send(ALIAS_STAGE, _copy_alias_lines(alias_batch))
             return
@@ -485,9 +491,10 @@ class DownloadStaging:
         return len(changed)
 
     def _has_levels(self, cursor) -> bool:
+        # Through the (warehouse, product) index: a look-up, not a join of two tables.
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {L} l JOIN {P} p ON p.id = l.product_id"
-            " WHERE p.merchant_id = %s)",
+            f"SELECT EXISTS (SELECT 1 FROM {L} WHERE warehouse_id IN"
+            f" (SELECT id FROM {Warehouse._meta.db_table} WHERE merchant_id = %s))",
             [self.merchant_id],
         )
         return cursor.fetchone()[0]
@@ -548,32 +555,7 @@ def _copy(cursor, table: str, text: str) -> None:
             copy.write(text)
 
 
-def _copy_stock_lines(rows: list[StockRow]) -> str:
-    lines = []
-    append = lines.append
-    # Most systems stamp a whole export with few distinct times: format each one once.
-    last_time: datetime | None = None
-    last_text = _NULL
-    for code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at in rows:
-        if wms_updated_at is None:
-            time_text = _NULL
-        elif wms_updated_at == last_time:
-            time_text = last_text
-        else:
-            last_time, last_text = wms_updated_at, wms_updated_at.isoformat()
-            time_text = last_text
-        text = f"{code}\t{sku}\t{name}"
-        if text.count("\t") != 2 or "\\" in text or "\n" in text or "\r" in text:
-            text = f"{_copy_text(code)}\t{_copy_text(sku)}\t{_copy_text(name)}"
-        append(
-            f"{text}\t{on_hand}\t{available}\t"
-            f"{_NULL if allocated is None else allocated}\t"
-            f"{_NULL if on_hold is None else on_hold}\t{time_text}\n"
-        )
-    return "".join(lines)
-
-
 def _copy_alias_lines(rows: list[AliasRow]) -> str:
     return "".join(
-        f"{_copy_text(sku)}\t{_copy_text(name)}\t{_copy_text(value)}\n" for sku, name, value in rows
+        f"{copy_text(sku)}\t{copy_text(name)}\t{copy_text(value)}\n" for sku, name, value in rows
     )
