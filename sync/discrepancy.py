@@ -56,28 +56,32 @@ class Discrepancy:
     reason: str
 
 
-def cart_discrepancies(*, cart: Cart) -> Iterator[Discrepancy]:
+def cart_discrepancies(*, cart: Cart, first_chunk: int = QUERY_CHUNK_SIZE) -> Iterator[Discrepancy]:
     """Yield the cart's discrepancies in the cart's own order (listings no longer in the cart
-    are left out). A generator: the page stops after the first ones, the CSV streams them all."""
+    are left out). A generator: the page stops after the first ones, the CSV streams them all.
+    Listings are read `first_chunk` at a time at first, twice as many each time after, up to
+    QUERY_CHUNK_SIZE: a page that needs a few rows reads few listings."""
     rules = upload_rules_for(cart=cart)
     is_upload_off = cart.upload_mode == UploadMode.OFF
     last_pk = 0
+    size = max(1, min(first_chunk, QUERY_CHUNK_SIZE))
     while True:
         rows = list(
             CartListing.objects.filter(cart=cart, pk__gt=last_pk)
             .exclude(status=ListingStatus.REMOVED)
             .order_by("pk")
-            .values(*_FIELDS)[:QUERY_CHUNK_SIZE]
+            .values(*_FIELDS)[:size]
         )
         if not rows:
             return
         last_pk = rows[-1]["pk"]
         yield from _chunk_discrepancies(cart, rows, rules=rules, is_upload_off=is_upload_off)
+        size = min(size * 2, QUERY_CHUNK_SIZE)
 
 
 def cart_discrepancies_first(*, cart: Cart, limit: int) -> tuple[list[Discrepancy], bool]:
     """The first `limit` discrepancies, and whether there are more."""
-    found = list(itertools.islice(cart_discrepancies(cart=cart), limit + 1))
+    found = list(itertools.islice(cart_discrepancies(cart=cart, first_chunk=limit + 1), limit + 1))
     return found[:limit], len(found) > limit
 
 
