@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.db import connection
 from django.db.models import Sum
 
 from carts.models import Cart, ItemFilterMode, ListingStatus
@@ -14,8 +15,15 @@ from warehouses.models import Alias, InventoryLevel, Product, Warehouse
 
 # Small enough for SQLite's bound-parameter limit, large enough to keep the query count low.
 QUERY_CHUNK_SIZE = 900
+# Where the database has no such limit (PostgreSQL), fewer, larger queries.
+LARGE_QUERY_CHUNK_SIZE = 10_000
 
 T = TypeVar("T")
+
+
+def query_chunk_size() -> int:
+    """Values in one `IN (…)` of a read: QUERY_CHUNK_SIZE under a bound-parameter limit."""
+    return QUERY_CHUNK_SIZE if connection.features.max_query_params else LARGE_QUERY_CHUNK_SIZE
 
 
 def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -87,7 +95,7 @@ def upload_candidates(*, cart: Cart, skus: Iterable[str]) -> dict[str, list[Cand
     wanted = sorted({sku for sku in skus if sku})
     alias_name = cart.push_alias_name.strip()
     candidates: dict[str, list[Candidate]] = defaultdict(list)
-    for chunk in chunked(wanted, QUERY_CHUNK_SIZE):
+    for chunk in chunked(wanted, query_chunk_size()):
         chunk_set = set(chunk)
         rows = Product.objects.filter(merchant_id=cart.merchant_id, sku__in=chunk).values_list(
             "sku", "id", "sku"
@@ -176,7 +184,7 @@ def upload_availability(*, cart: Cart, product_ids: Iterable[int]) -> Availabili
             "it counts as 0.",
         )
     quantities: dict[int, int] = {}
-    for chunk in chunked(ids, QUERY_CHUNK_SIZE):
+    for chunk in chunked(ids, query_chunk_size()):
         if warehouse is not None:
             rows = InventoryLevel.objects.filter(
                 warehouse_id=warehouse.pk, product_id__in=chunk
