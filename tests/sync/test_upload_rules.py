@@ -606,3 +606,52 @@ def test_listing_reads_and_writes_are_set_based_so_queries_do_not_grow_per_listi
     # 290 more listings read, upserted, matched and written: only the database's own limit on
     # parameters per statement (about a hundred rows on SQLite) adds statements.
     assert large - small <= 290 // 20
+
+
+def test_a_batchs_results_are_one_update_from_values_and_verified_listings_one_update_by_ids(db):
+    setup = make_upload_setup()
+    setup.cart.connection_parameters = {**setup.cart.connection_parameters, "max_batch_size": 400}
+    setup.cart.save()
+    products = Product.objects.bulk_create(
+        Product(merchant=setup.merchant, sku=f"SKU-{number:03d}") for number in range(100)
+    )
+    InventoryLevel.objects.bulk_create(
+        InventoryLevel(
+            product=product,
+            warehouse=setup.default_warehouse,
+            quantity_available=3,
+            loaded_at=timezone.now(),
+        )
+        for product in products
+    )
+    for number in range(100):
+        setup.item(f"item-{number:03d}", f"SKU-{number:03d}", quantity=3)
+    setup.upload()
+    synced_before = setup.listing("item-001").last_synced_at
+    InventoryLevel.objects.filter(product__in=products[::10]).update(quantity_available=8)
+
+    with CaptureQueriesContext(connection) as captured:
+        run = setup.upload()
+
+    listing_table = CartListing._meta.db_table
+    updates = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(("UPDATE", "WITH"))
+        and listing_table in query["sql"]
+    ]
+    # 10 results (8 values each, within SQLite's parameter limit) in one statement; the 90
+    # verified listings' Last Cart Sync Date in another; no per-row CASE WHEN.
+    assert len(updates) == 2
+    assert sum("FROM v" in sql for sql in updates) == 1
+    assert not any("CASE WHEN" in sql for sql in updates)
+    assert run.items_sent == 10
+    assert setup.write_counts() == [10]
+    changed = setup.listing("item-000")
+    assert (changed.cart_quantity, changed.posted_quantity) == (8, 8)
+    assert changed.status == ListingStatus.UPDATED
+    unchanged = setup.listing("item-001")
+    # The cart held 3 from the start: nothing was ever posted to it.
+    assert (unchanged.cart_quantity, unchanged.posted_quantity) == (3, None)
+    assert unchanged.status == ListingStatus.IN_SYNC
+    assert unchanged.last_synced_at > synced_before
