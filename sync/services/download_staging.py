@@ -23,7 +23,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Product, Warehouse
+from warehouses.models import Alias, InventoryLevel, InventoryLevelChange, Product
 
 STAGE = "download_stage"
 ALIAS_STAGE = "download_alias_stage"
@@ -299,7 +299,7 @@ class DownloadStaging:
                 # without fresh ones it joins a million staged rows as if there were none.
                 cursor.execute(f"ANALYZE {P}")
             new_aliases = self._apply_aliases(cursor, stamp) if self.alias_rows else 0
-            levels_changed = self._apply_levels(cursor, stamp, run_id)
+            levels_changed = self._apply_levels(cursor, stamp, run_id, new_products=new_products)
             not_reported = 0
             if mark_not_reported:
                 # Only the products that flip: reported before (or made by hand), not now.
@@ -369,7 +369,7 @@ class DownloadStaging:
         )
         return cursor.rowcount
 
-    def _apply_levels(self, cursor, stamp, run_id: int) -> int:
+    def _apply_levels(self, cursor, stamp, run_id: int, *, new_products: int) -> int:
         """Upsert the levels; the changed ones become history rows. Returns how many changed.
 
         History (the product chart): one row per change of an existing level, recorded against
@@ -400,19 +400,27 @@ class DownloadStaging:
         # The source is narrowed to the new and the different levels before the upsert, so that
         # an unchanged level is only read, never locked or rewritten; the upsert's own WHERE
         # still decides (a concurrent writer cannot make it write an unchanged row).
+        if self.is_postgresql:
+            # A look-up per staged level (LIMIT 1: there is at most one), not a hash of the
+            # whole level table (every merchant's levels).
+            existing_level = (
+                " LEFT JOIN LATERAL (SELECT id, quantity_on_hand, quantity_available,"
+                f" quantity_allocated, quantity_on_hold FROM {L}"
+                " WHERE product_id = p.id AND warehouse_id = w.warehouse_id LIMIT 1) o ON TRUE"
+            )
+        else:
+            existing_level = (
+                f" LEFT JOIN {L} o ON o.product_id = p.id AND o.warehouse_id = w.warehouse_id"
+            )
         staged_levels = (
             f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.code = s.warehouse_code"
             f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku"
         )
-        source = (
-            f"{staged_levels}"
-            f" LEFT JOIN {L} o ON o.product_id = p.id AND o.warehouse_id = w.warehouse_id"
-            f" WHERE (o.id IS NULL OR {differs})"
-        )
-        is_first_load = self.is_postgresql and not self._has_levels(cursor)
+        source = f"{staged_levels}{existing_level} WHERE (o.id IS NULL OR {differs})"
+        is_first_load = self.is_postgresql and new_products == self.staged_products
         if is_first_load:
-            # The merchant's first load: every level is new, so none is compared, none has a
-            # history, and every product was created or stamped with the products.
+            # Every reported product was created by this download (a merchant's first load):
+            # every level is new, so none is compared and none has a history.
             source = f"{staged_levels} WHERE TRUE"
         upsert = (
             f"INSERT INTO {L} (product_id, warehouse_id, quantity_on_hand, quantity_available,"
@@ -489,15 +497,6 @@ class DownloadStaging:
             [(stamp, product_id) for product_id in sorted({row[0] for row in changed})],
         )
         return len(changed)
-
-    def _has_levels(self, cursor) -> bool:
-        # Through the (warehouse, product) index: a look-up, not a join of two tables.
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {L} WHERE warehouse_id IN"
-            f" (SELECT id FROM {Warehouse._meta.db_table} WHERE merchant_id = %s))",
-            [self.merchant_id],
-        )
-        return cursor.fetchone()[0]
 
     def _rows(self, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
