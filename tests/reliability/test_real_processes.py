@@ -123,11 +123,15 @@ def pool_children(pid: int) -> list[int]:
     return children
 
 
-def test_a_worker_killed_mid_upload_is_redelivered_and_the_cart_ends_exact(celery_processes, shop):
+def test_a_worker_killed_mid_upload_is_redelivered_and_the_cart_ends_exact(
+    own_redis, celery_processes, shop
+):
+    # On a Redis broker (a server of this test's own), as in production: the embedded
+    # filesystem broker is for development and does not redeliver a lost worker's message.
     # Given an upload slow enough to be caught in the middle (each write call takes 1 s),
     cart = shopify_cart_with_stock(shop)
     shop.inject(Fault(latency=WRITE_LATENCY, kind="write", times=10_000))
-    stack = celery_processes(SYNC_RUN_STUCK_SECONDS=600)
+    stack = celery_processes(REDIS_URL=own_redis.url, SYNC_RUN_STUCK_SECONDS=600)
     stack.wait_for("two of the four write calls", lambda: len(shop.writes) >= 2, timeout=90)
 
     # when the worker's pool processes are killed with SIGKILL (the main process is not told),
