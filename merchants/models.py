@@ -1,6 +1,7 @@
 """Merchants (the tenants), their users and the users' memberships."""
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -55,6 +56,7 @@ class Merchant(TimeStampedModel, Connection):
     suspicious_change_percent = models.PositiveSmallIntegerField(
         "Hold a download when more than this % of products vanish or drop to 0",
         default=50,
+        validators=[MaxValueValidator(100)],
     )
     next_download_at = models.DateTimeField(null=True, blank=True, editable=False)
     scheduling_paused_reason = models.TextField(

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from carts.forms import CartSetupForm
 from carts.models import Cart, ItemFilter
-from merchants.models import InventorySyncMode
+from merchants.forms import MerchantSetupForm
+from merchants.models import InventorySyncMode, Merchant
 from merchants.services import api_key_create
 from sync import tasks
 from sync.models import Alert, AuditEntry, RunState, SyncRun
@@ -256,6 +257,35 @@ def test_a_bad_cart_setting_is_refused_naming_the_field_and_nothing_changes(
     assert message in str(errors), errors
     after = Cart.objects.filter(pk=cart.pk).values().get()
     assert after == before
+    assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("inventory_interval_minutes", "0", "1 to 10080 minutes"),
+        ("inventory_interval_minutes", "-5", "greater than or equal to 0"),
+        ("inventory_interval_minutes", "2.5", "Enter a whole number."),
+        ("inventory_interval_minutes", "99999999999999999999", "less than or equal to"),
+        ("suspicious_change_percent", "101", "less than or equal to"),
+        ("suspicious_change_percent", "fifty", "Enter a whole number."),
+        ("inventory_sync_mode", "sometimes", "Select a valid choice."),
+        ("name", "   ", "This field is required."),
+    ],
+)
+def test_a_bad_merchant_setting_is_refused_naming_the_field_and_nothing_changes(
+    merchant, merchant_client, field, value, message
+):
+    before = Merchant.objects.filter(pk=merchant.pk).values().get()
+    data = form_data(MerchantSetupForm(instance=merchant), **{field: value})
+
+    response = merchant_client.post(reverse("merchants:setup", args=[merchant.pk]), data)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert field in errors or "__all__" in errors, errors
+    assert message in str(errors), errors
+    assert Merchant.objects.filter(pk=merchant.pk).values().get() == before
     assert not AuditEntry.objects.exists()
 
 
