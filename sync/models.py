@@ -1,4 +1,7 @@
-"""Sync runs (one row per download or upload), alerts, and the scheduler's heartbeats."""
+"""Sync runs (one row per download or upload), alerts, the scheduler's heartbeats, and the
+idempotency keys of cart writes in flight."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -276,3 +279,33 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} changed {self.setting} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class UploadWriteIntent(models.Model):
+    """The idempotency key of a batch of quantities about to be written to a cart, stored (and
+    committed) before the call and reused by every retry of the same batch, in this process or
+    in another one (a Celery retry), so that a write the cart applied but never answered is
+    applied once. Only for connectors that take keys (Shopify 2026-01 and later). The row goes
+    when the cart gives a definitive answer; rows left by a batch never retried are purged by
+    the reaper after `RETENTION`."""
+
+    RETENTION = timedelta(hours=24)
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="write_intents")
+    # The connector's fingerprint of the request it sends (items, quantities, expected ones).
+    fingerprint = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=64)
+    run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = tenant_manager("cart__merchant")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cart", "fingerprint"], name="uploadwriteintent_one_per_batch"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Write intent {self.idempotency_key} of cart {self.cart_id}"

@@ -171,6 +171,10 @@ def dispatch_due_uploads() -> list[int]:
 
 @shared_task(ignore_result=True)
 def reap_stuck_runs() -> list[int]:
+    """Fail the stuck runs; also purge the idempotency keys of cart writes never retried."""
+    from sync.services.upload import write_intents_purge  # imported here, like the upload
+
+    write_intents_purge()
     return stuck_runs_reap()
 
 

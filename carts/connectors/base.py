@@ -13,6 +13,11 @@ from a cart's connection parameters and secrets, and returns frozen records.
   compare-and-set, `QuantityUpdate.expected_quantity` (what we believe the cart holds, or None
   when unknown) is passed on; a mismatch fails that item and its result carries the quantity the
   cart really holds.
+- `write_fingerprint(updates)` (optional) is for platforms that take an idempotency key with a
+  write: it returns a fingerprint of the request `set_quantities(updates)` would send, and the
+  caller then passes `idempotency_key=` to `set_quantities`. The upload service stores the key
+  under the fingerprint before the call and passes the same key on every retry of the same
+  batch, in any process (`sync.models.UploadWriteIntent`). None (the default): no keys.
 - `check()` is *Test connection*: one cheap authenticated call. Returns a short description of
   what it reached (for example the shop's name).
 
@@ -94,6 +99,11 @@ class CartConnector(ABC):
     @abstractmethod
     def set_quantities(self, updates: Sequence[QuantityUpdate]) -> list[ItemResult]:
         """Set absolute quantities of at most `max_batch_size` items; one result per update."""
+
+    def write_fingerprint(self, updates: Sequence[QuantityUpdate]) -> str | None:
+        """A fingerprint (at most 64 characters) of the write request for `updates`, when the
+        platform takes an idempotency key; None when it does not."""
+        return None
 
     @abstractmethod
     def check(self) -> str:

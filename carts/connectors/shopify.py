@@ -24,11 +24,12 @@ expected quantity (explicit null when unknown); up to 2025-10, `compareQuantity`
 
 Idempotency (§1.5, versions 2026-01 and later): every write carries `@idempotent(key:)`. The key
 is chosen *before* the call and reused for every retry of the same batch: the HTTP client's
-in-process retries resend the same body, and a later `set_quantities` of the same batch on the
-same connector instance reuses the key kept under the batch's content. A caller that retries in
-another process (a Celery retry) can persist the key: `key = connector.idempotency_key_for
-(updates)` before the call, stored with the write intent, then `set_quantities(updates,
-idempotency_key=key)` on every retry. A key is forgotten once Shopify gave a definitive answer.
+in-process retries resend the same body; a later `set_quantities` of the same batch on the
+same connector instance reuses the key kept under the batch's content; and the upload service
+stores the key under `write_fingerprint(updates)` before the call and passes it back with
+`set_quantities(updates, idempotency_key=key)` when a Celery retry, in another process, sends
+the same batch again (`sync.models.UploadWriteIntent`). A key is forgotten once Shopify gave a
+definitive answer.
 
 Throttling (§1.6): the cost bucket is read from `extensions.cost.throttleStatus` of every answer;
 before a call whose cost would not fit, we sleep until enough points are restored. A THROTTLED
@@ -241,6 +242,9 @@ class ShopifyCartConnector(CartConnector):
         a definitive answer for it."""
         fingerprint = self._fingerprint(updates)
         return self._idempotency_keys.setdefault(fingerprint, str(uuid.uuid4()))
+
+    def write_fingerprint(self, updates: Sequence[QuantityUpdate]) -> str | None:
+        return self._fingerprint(updates) if self._version >= (2026, 1) else None
 
     def set_quantities(
         self, updates: Sequence[QuantityUpdate], *, idempotency_key: str | None = None

@@ -13,6 +13,7 @@ listings are read as plain rows (`values_list`), not model instances.
 """
 
 import sqlite3
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,14 @@ from integration_manager.connector_errors import (
     PermanentError,
     TransientError,
 )
-from sync.models import AlertSeverity, RunKind, RunState, RunTrigger, SyncRun
+from sync.models import (
+    AlertSeverity,
+    RunKind,
+    RunState,
+    RunTrigger,
+    SyncRun,
+    UploadWriteIntent,
+)
 from sync.services.alerts import alert_raise, alert_resolve
 from sync.services.runs import RunAlreadyInProgress, run_claim, run_finish, run_log
 from sync.services.upload_plan import (
@@ -321,7 +329,7 @@ def _upload(
             )
             for listing, decision in batch
         ]
-        results = connector.set_quantities(updates)
+        results = _write(cart=cart, run=run, connector=connector, updates=updates)
         run.items_sent += len(updates)
         batch_updated, batch_failed = _apply_results(
             cart=cart, run=run, batch=batch, results=results, now=timezone.now()
@@ -352,6 +360,41 @@ def _upload(
         run_log(run, f"Skipped: {details}.")
     state = RunState.PARTIAL if failed else RunState.SUCCEEDED
     return state, "; ".join(parts) + "."
+
+
+def _write(
+    *, cart: Cart, run: SyncRun, connector: CartConnector, updates: list[QuantityUpdate]
+) -> list[ItemResult]:
+    """One batch to the cart. When the connector takes idempotency keys, the batch's key is
+    committed before the call and reused by every retry of the same batch (a Celery retry in
+    another process included): a write the cart applied but never answered is applied once. The
+    key is dropped when the cart answers definitively (results, or a rejection); a transient
+    error, a lost worker or a crash keeps it for the retry."""
+    fingerprint = connector.write_fingerprint(updates)
+    if fingerprint is None:
+        return connector.set_quantities(updates)
+    intent, created = UploadWriteIntent.objects.get_or_create(
+        cart=cart,
+        fingerprint=fingerprint,
+        defaults={"idempotency_key": str(uuid.uuid4()), "run": run},
+    )
+    if not created:
+        run_log(run, f"Resending a batch with its stored idempotency key {intent.idempotency_key}.")
+    try:
+        results = connector.set_quantities(updates, idempotency_key=intent.idempotency_key)
+    except (PermanentError, ConfigurationError):
+        intent.delete()
+        raise
+    intent.delete()
+    return results
+
+
+def write_intents_purge(*, now: datetime | None = None) -> int:
+    """Delete the idempotency keys of batches not retried within `UploadWriteIntent.RETENTION`
+    (the plan changed, so the batch is never sent again). Returns how many."""
+    cutoff = (now or timezone.now()) - UploadWriteIntent.RETENTION
+    deleted, _ = UploadWriteIntent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def _log_read(run: SyncRun, read: ReadOutcome) -> None:

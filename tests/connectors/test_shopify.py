@@ -2,9 +2,11 @@
 through the real upload service."""
 
 import math
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
 from carts.connectors import cart_connector_for
 from carts.connectors.base import CartItem, ItemResult, QuantityUpdate
@@ -17,7 +19,8 @@ from carts.models import ListingStatus
 from carts.services import cart_connection_check
 from integration_manager.connector_errors import ConfigurationError, TransientError
 from merchants.services import connection_secrets_update
-from sync.models import RunState
+from sync.models import RunState, UploadWriteIntent
+from sync.services.upload import write_intents_purge
 from tests.connectors.cart_setup import (
     FAST_RETRIES,
     cart_on,
@@ -378,6 +381,56 @@ def test_a_batch_retried_after_a_transient_error_reuses_its_key_across_connector
     assert results == [ItemResult(item.inventory_item_id, ok=True, quantity=7)]
     assert (shop.applied_mutations, shop.replayed_mutations) == (1, 1)
     assert list(shop.idempotency) == [key]
+
+
+def test_an_upload_retried_after_a_lost_answer_resends_the_batch_with_its_stored_key(shop, db):
+    variants = shop.seed(3, quantity=1)
+    setup = shopify_cart(shop, max_attempts=1)
+    stock_many(setup, {variant.sku: 5 for variant in variants})
+    # Shopify applies the write, but its answer is lost (504), and the HTTP client does not
+    # retry it here (one attempt): the upload fails as transient, for Celery to retry.
+    shop.inject(Fault(status=504, body={}, after_handling=True, kind="write"))
+
+    with pytest.raises(TransientError):
+        setup.upload()
+    (intent,) = UploadWriteIntent.objects.filter(cart=setup.cart)
+    # The key was stored (committed) before the call: it is the one Shopify received.
+    assert list(shop.idempotency) == [intent.idempotency_key]
+    assert {shop.quantity(variant.inventory_item_id) for variant in variants} == {5}
+
+    # The retry, with a connector built afresh from the cart as another worker process would.
+    run = setup.upload()
+
+    assert run.state == RunState.SUCCEEDED
+    assert f"stored idempotency key {intent.idempotency_key}" in run.log
+    assert (shop.applied_mutations, shop.replayed_mutations) == (1, 1)
+    assert list(shop.idempotency) == [intent.idempotency_key]
+    assert not UploadWriteIntent.objects.filter(cart=setup.cart).exists()
+    assert {setup.listing(variant.inventory_item_id).cart_quantity for variant in variants} == {5}
+
+
+def test_a_batch_answered_definitively_leaves_no_stored_key_and_old_keys_are_purged(shop, db):
+    variants = shop.seed(2, quantity=1)
+    setup = shopify_cart(shop)
+    stock_many(setup, {variant.sku: 4 for variant in variants})
+
+    assert setup.upload().state == RunState.SUCCEEDED
+    assert shop.applied_mutations == 1
+    assert not UploadWriteIntent.objects.exists()
+
+    now = timezone.now()
+    fresh = UploadWriteIntent.objects.create(
+        cart=setup.cart, fingerprint="fresh", idempotency_key="k1"
+    )
+    stale = UploadWriteIntent.objects.create(
+        cart=setup.cart, fingerprint="stale", idempotency_key="k2"
+    )
+    UploadWriteIntent.objects.filter(pk=stale.pk).update(
+        created_at=now - UploadWriteIntent.RETENTION - timedelta(minutes=1)
+    )
+
+    assert write_intents_purge(now=now) == 1
+    assert list(UploadWriteIntent.objects.values_list("pk", flat=True)) == [fresh.pk]
 
 
 def test_throttled_answers_are_waited_out_and_nothing_is_lost(shop):
