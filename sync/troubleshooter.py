@@ -186,8 +186,11 @@ def sku_diagnose(*, merchant: Merchant, cart: Cart, sku: str) -> Diagnosis:
     add(_minimum_check(cart, product, availability, urls))
 
     # --- 3. The SKU coming from the warehouse system -------------------------------------------
-    add(_wms_search_check(merchant, cart, sku, urls))
-    add(_recently_loaded_check(merchant, cart, product, urls))
+    wms_check, searched = _wms_search_check(merchant, cart, sku, urls)
+    add(wms_check)
+    # The product the upload matched; else the one the warehouse search finds (a SKU that the
+    # chosen alias misses is still a product the warehouse system may or may not report).
+    add(_recently_loaded_check(merchant, cart, product or searched, urls))
 
     # --- 4. Cart sync ---------------------------------------------------------------------------
     listings = list(CartListing.objects.filter(cart=cart, sku=sku).order_by("external_item_id"))
@@ -518,14 +521,19 @@ def _minimum_check(cart: Cart, product: Product | None, availability, urls) -> C
     )
 
 
-def _wms_search_check(merchant: Merchant, cart: Cart, sku: str, urls) -> Check:
+def _wms_search_check(
+    merchant: Merchant, cart: Cart, sku: str, urls
+) -> tuple[Check, Product | None]:
+    """The check, and the product found when exactly one is."""
     title = "Searching the SKU in the warehouse gives exactly one result"
     warehouse = cart.sync_warehouse or merchant.warehouses.filter(is_default=True).first()
     by_sku = list(Product.objects.filter(merchant=merchant, sku=sku))
     by_alias = list(Alias.objects.filter(merchant=merchant, value=sku).select_related("product"))
     found = {p.pk: f"{p.sku} (by its SKU)" for p in by_sku}
+    products = {p.pk: p for p in by_sku}
     for alias in by_alias:
         found.setdefault(alias.product_id, f"{alias.product.sku} (by its {alias.name} alias)")
+        products.setdefault(alias.product_id, alias.product)
     search = Link(f"Search '{sku}' in {warehouse.name}", urls.warehouse_search(warehouse.pk, sku))
     if not found:
         return Check(
@@ -536,7 +544,7 @@ def _wms_search_check(merchant: Merchant, cart: Cart, sku: str, urls) -> Check:
             "warehouse system (or is spelled differently there). Make sure your WMS has the "
             "correct SKUs loaded; codes must match exactly.",
             fix=search,
-        )
+        ), None
     if len(found) > 1:
         return Check(
             STEP_WMS,
@@ -546,14 +554,15 @@ def _wms_search_check(merchant: Merchant, cart: Cart, sku: str, urls) -> Check:
             "alias code must reference one product only: make sure your WMS has a single entry "
             "for each product, and remove the duplicate alias code.",
             fix=search,
-        )
+        ), None
+    (product,) = products.values()
     return Check(
         STEP_WMS,
         title,
         CheckState.PASSED,
         f"One product: {next(iter(found.values()))}.",
         links=(search,),
-    )
+    ), product
 
 
 def _recently_loaded_check(merchant: Merchant, cart: Cart, product: Product | None, urls) -> Check:

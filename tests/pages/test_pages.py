@@ -468,3 +468,27 @@ def test_troubleshooter_names_the_first_failing_check_and_links_its_fix(merchant
     assert diagnosis.first_failure.fix.url == reverse("carts:setup", kwargs={"pk": cart.pk})
     assert [state for _, state in states].count("failed") == 1
     assert states[-1] == ("The cart holds the right number", "passed")
+
+
+def test_troubleshooter_checks_the_warehouse_report_of_a_sku_the_chosen_alias_misses(
+    merchant_client, merchant
+):
+    cart = CartFactory(merchant=merchant, upload_mode="scheduled", push_alias_name="UPC")
+    stove = ProductFactory(merchant=merchant, sku="STOVE-1")
+    InventoryLevelFactory(product=stove, quantity_available=4, quantity_on_hand=4)
+    CartListingFactory(cart=cart, sku="STOVE-1", cart_quantity=0)
+
+    page = merchant_client.get(
+        reverse("sync:troubleshooter"),
+        {"merchant": merchant.pk, "cart": cart.pk, "sku": "STOVE-1"},
+    )
+
+    checks = {check.title: check for check in page.context["diagnosis"].checks}
+    assert checks["Push Inventory Using Alias matches the cart's SKU"].state.value == "failed"
+    assert checks["Searching the SKU in the warehouse gives exactly one result"].state.value == (
+        "passed"
+    )
+    # The warehouse search found STOVE-1: its report is checked, not "no product matched".
+    recent = checks["The warehouse system reported it recently"]
+    assert recent.state.value == "passed"
+    assert recent.detail.startswith("Last loaded ")
