@@ -51,6 +51,7 @@ def inventory_download_task(
     run_id: int | None = None,
     accept_suspicious: bool = False,
     csv_upload: str = "",
+    requested_by_id: int | None = None,
 ) -> int | None:
     """Run a merchant's inventory download. Returns the id of the run it recorded. With
     `csv_upload`, read that uploaded CSV file (see `download_request`) instead of the
@@ -74,6 +75,9 @@ def inventory_download_task(
     }
     if csv_upload:
         retry_kwargs["csv_upload"] = csv_upload
+    requested_by_id = run.requested_by_id if run is not None else requested_by_id
+    if requested_by_id is not None:
+        retry_kwargs["requested_by_id"] = requested_by_id  # a retry is still the person's run
     connector = (
         csv_upload_connector(merchant_id=merchant_id, file_name=csv_upload) if csv_upload else None
     )
@@ -85,6 +89,7 @@ def inventory_download_task(
             task_id=self.request.id or "",
             accept_suspicious=accept_suspicious,
             connector=connector,
+            requested_by_id=requested_by_id,
         )
     except DATABASE_CONNECTION_ERRORS as error:
         _retry_after_database_loss(self, error, retry_kwargs=retry_kwargs)
@@ -112,6 +117,7 @@ def cart_upload_task(
     trigger: str,
     run_id: int | None = None,
     reconcile: bool = False,
+    requested_by_id: int | None = None,
 ) -> int | None:
     """Upload the inventory of a cart. Returns the id of the run it recorded."""
     # Imported here, like the download service.
@@ -125,6 +131,9 @@ def cart_upload_task(
     if run_id is not None and run is None:
         return None
     retry_kwargs = {"cart_id": cart_id, "trigger": trigger, "run_id": None, "reconcile": reconcile}
+    requested_by_id = run.requested_by_id if run is not None else requested_by_id
+    if requested_by_id is not None:
+        retry_kwargs["requested_by_id"] = requested_by_id  # a retry is still the person's run
     try:
         run = cart_inventory_upload(
             cart=cart,
@@ -132,6 +141,7 @@ def cart_upload_task(
             run=run,
             task_id=self.request.id or "",
             reconcile=reconcile,
+            requested_by_id=requested_by_id,
         )
     except DATABASE_CONNECTION_ERRORS as error:
         _retry_after_database_loss(self, error, retry_kwargs=retry_kwargs)

@@ -85,6 +85,7 @@ def inventory_download(
     accept_suspicious: bool = False,
     connector: WarehouseConnector | None = None,
     is_partial: bool = False,
+    requested_by_id: int | None = None,
 ) -> SyncRun:
     """Download the merchant's inventory from its warehouse system and apply it, all or nothing.
 
@@ -94,13 +95,20 @@ def inventory_download(
     builds the merchant's connector from its connection. Safe to repeat: a second run over the
     same data changes nothing.
 
+    `requested_by_id`: the person a new run is recorded for (a retry of a requested run).
+
     `is_partial=True` applies a partial update (an inventory push of some SKUs, see
     `sync.services.push`): the products it does not report are not flagged as not reported,
     and the suspicious-download hold (which counts the products that vanish) does not apply.
     """
     try:
         run = run_claim(
-            kind=RunKind.DOWNLOAD, merchant=merchant, trigger=trigger, run=run, task_id=task_id
+            kind=RunKind.DOWNLOAD,
+            merchant=merchant,
+            trigger=trigger,
+            run=run,
+            task_id=task_id,
+            requested_by_id=requested_by_id,
         )
     except RunAlreadyInProgress as taken:
         return taken.skipped_run

@@ -31,11 +31,21 @@ def run_claim(
     trigger: RunTrigger,
     run: SyncRun | None = None,
     task_id: str = "",
+    requested_by_id: int | None = None,
 ) -> SyncRun:
-    """Mark `run` (or a new run) as running. Raises `RunAlreadyInProgress` if the work is taken."""
+    """Mark `run` (or a new run) as running. Raises `RunAlreadyInProgress` if the work is taken.
+
+    `requested_by_id` is the person a new run is recorded for (the retry of a run someone asked
+    for is still theirs)."""
     now = timezone.now()
     if run is None:
-        run = SyncRun(kind=kind, merchant=merchant, cart=cart, trigger=trigger)
+        run = SyncRun(
+            kind=kind,
+            merchant=merchant,
+            cart=cart,
+            trigger=trigger,
+            requested_by_id=requested_by_id,
+        )
     run.state = RunState.RUNNING
     run.started_at = now
     run.task_id = task_id or run.task_id

@@ -191,6 +191,7 @@ def cart_inventory_upload(
     task_id: str = "",
     reconcile: bool = False,
     connector: CartConnector | None = None,
+    requested_by_id: int | None = None,
 ) -> SyncRun:
     """Upload the cart's quantities. Returns the finished run (or the skipped run when another
     upload of this cart holds the claim).
@@ -208,6 +209,7 @@ def cart_inventory_upload(
             trigger=trigger,
             run=run,
             task_id=task_id,
+            requested_by_id=requested_by_id,
         )
     except RunAlreadyInProgress as skipped:
         return skipped.skipped_run

@@ -24,7 +24,7 @@ from sync.services.scheduling import (
     due_downloads_dispatch,
     upload_request,
 )
-from tests.factories import CartFactory, MerchantFactory, SyncRunFactory
+from tests.factories import CartFactory, MerchantFactory, SyncRunFactory, UserFactory
 from warehouses.connectors import WAREHOUSE_CONNECTORS, WarehouseConnector
 from warehouses.connectors.memory import memory_warehouse_store, memory_warehouse_store_reset
 from warehouses.models import InventoryLevel
@@ -214,6 +214,31 @@ def test_download_that_recovers_on_a_retry_succeeds_and_applies_once(merchant):
         ("SKU-1", 7)
     ]
     assert not Alert.objects.exists()
+
+
+def test_the_retries_of_a_download_someone_asked_for_are_still_recorded_as_theirs(merchant):
+    person = UserFactory()
+    merchant.wms.fail_calls("stock", kind="transient", times=2)
+    requested = download_request(merchant=merchant, user=person)
+
+    download(merchant, throw=False, trigger="manual", run_id=requested.pk)
+
+    runs = list(SyncRun.objects.order_by("id"))
+    assert [run.state for run in runs] == [RunState.FAILED, RunState.FAILED, RunState.SUCCEEDED]
+    assert [run.requested_by for run in runs] == [person] * 3
+    assert [run.trigger for run in runs] == [RunTrigger.MANUAL] * 3
+
+
+def test_the_retry_of_an_upload_someone_asked_for_is_still_recorded_as_theirs(cart):
+    person = UserFactory()
+    cart.store.fail_calls("list", kind="transient", times=1)
+    requested = upload_request(cart=cart, user=person)
+
+    upload(cart, throw=False, trigger="manual", run_id=requested.pk)
+
+    runs = list(SyncRun.objects.filter(kind=RunKind.UPLOAD).order_by("id"))
+    assert [run.state for run in runs] == [RunState.FAILED, RunState.SUCCEEDED]
+    assert [run.requested_by for run in runs] == [person] * 2
 
 
 def test_permanent_download_error_is_not_retried(merchant):
