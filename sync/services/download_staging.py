@@ -334,7 +334,9 @@ class DownloadStaging:
             " created_at, updated_at)"
             f" SELECT %s, s.sku, s.name, %s, NULL, %s, %s FROM {PRODUCT_STAGE} s"
             f" WHERE NOT EXISTS (SELECT 1 FROM {P} p WHERE p.merchant_id = %s AND p.sku = s.sku)"
-            " ON CONFLICT (merchant_id, sku) DO NOTHING",
+            # In SKU order: each index on the product table then grows at its end, and the new
+            # ids follow the SKUs (see the level upsert's ORDER BY).
+            " ORDER BY s.sku ON CONFLICT (merchant_id, sku) DO NOTHING",
             [merchant_id, stamp, stamp, stamp, merchant_id],
         )
         new_products = cursor.rowcount
@@ -427,6 +429,10 @@ class DownloadStaging:
             " quantity_allocated, quantity_on_hold, wms_updated_at, loaded_at)"
             " SELECT p.id, w.warehouse_id, s.on_hand, s.available, s.allocated, s.on_hold,"
             f" s.wms_updated_at, %s{source}"
+            # In the unique index's order: a million new levels are then appended to the index
+            # instead of being scattered over it, and the foreign-key checks at commit read the
+            # products in order (about half the time of the connector's order on PostgreSQL).
+            " ORDER BY p.id, w.warehouse_id"
             " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET"
             " quantity_on_hand = excluded.quantity_on_hand,"
             " quantity_available = excluded.quantity_available,"
