@@ -38,7 +38,9 @@ class WarehouseInfo:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+# init=False: the __init__ below sets the slots directly, about twice as fast as the generated
+# frozen __init__; a download builds a million of these.
+@dataclass(frozen=True, slots=True, init=False)
 class StockRecord:
     """One product's stock in one location, as the warehouse system reports it.
 
@@ -59,6 +61,40 @@ class StockRecord:
     wms_updated_at: datetime | None = None
     aliases: tuple[tuple[str, str], ...] = ()
     name: str = ""
+
+    def __init__(
+        self,
+        warehouse_code: str,
+        sku: str,
+        quantity_on_hand: int,
+        quantity_available: int | None = None,
+        quantity_allocated: int | None = None,
+        quantity_on_hold: int | None = None,
+        wms_updated_at: datetime | None = None,
+        aliases: tuple[tuple[str, str], ...] = (),
+        name: str = "",
+    ) -> None:
+        _set_warehouse_code(self, warehouse_code)
+        _set_sku(self, sku)
+        _set_quantity_on_hand(self, quantity_on_hand)
+        _set_quantity_available(self, quantity_available)
+        _set_quantity_allocated(self, quantity_allocated)
+        _set_quantity_on_hold(self, quantity_on_hold)
+        _set_wms_updated_at(self, wms_updated_at)
+        _set_aliases(self, aliases)
+        _set_name(self, name)
+
+
+# The slots' own setters (the class is frozen: its __setattr__ refuses).
+_set_warehouse_code = StockRecord.warehouse_code.__set__
+_set_sku = StockRecord.sku.__set__
+_set_quantity_on_hand = StockRecord.quantity_on_hand.__set__
+_set_quantity_available = StockRecord.quantity_available.__set__
+_set_quantity_allocated = StockRecord.quantity_allocated.__set__
+_set_quantity_on_hold = StockRecord.quantity_on_hold.__set__
+_set_wms_updated_at = StockRecord.wms_updated_at.__set__
+_set_aliases = StockRecord.aliases.__set__
+_set_name = StockRecord.name.__set__
 
 
 class WarehouseConnector(ABC):
