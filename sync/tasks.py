@@ -75,9 +75,7 @@ def inventory_download_task(
     }
     if csv_upload:
         retry_kwargs["csv_upload"] = csv_upload
-    requested_by_id = run.requested_by_id if run is not None else requested_by_id
-    if requested_by_id is not None:
-        retry_kwargs["requested_by_id"] = requested_by_id  # a retry is still the person's run
+    requested_by_id = _requested_by(run, requested_by_id, retry_kwargs=retry_kwargs)
     connector = (
         csv_upload_connector(merchant_id=merchant_id, file_name=csv_upload) if csv_upload else None
     )
@@ -131,9 +129,7 @@ def cart_upload_task(
     if run_id is not None and run is None:
         return None
     retry_kwargs = {"cart_id": cart_id, "trigger": trigger, "run_id": None, "reconcile": reconcile}
-    requested_by_id = run.requested_by_id if run is not None else requested_by_id
-    if requested_by_id is not None:
-        retry_kwargs["requested_by_id"] = requested_by_id  # a retry is still the person's run
+    requested_by_id = _requested_by(run, requested_by_id, retry_kwargs=retry_kwargs)
     try:
         run = cart_inventory_upload(
             cart=cart,
@@ -186,6 +182,18 @@ def reap_stuck_runs() -> list[int]:
 
     write_intents_purge()
     return stuck_runs_reap()
+
+
+def _requested_by(
+    run: SyncRun | None, requested_by_id: int | None, *, retry_kwargs: dict
+) -> int | None:
+    """The person this delivery's run is for (its queued run's, else the one a retry carries),
+    passed on to the retry's arguments: a retry of a run someone asked for is still theirs."""
+    if run is not None:
+        requested_by_id = run.requested_by_id
+    if requested_by_id is not None:
+        retry_kwargs["requested_by_id"] = requested_by_id
+    return requested_by_id
 
 
 def _run_of_delivery(run_id: int | None, *, task_id: str) -> SyncRun | None:
