@@ -25,6 +25,19 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(InventoryLevel)
 class InventoryLevelAdmin(admin.ModelAdmin):
+    """Read-only: a level is the warehouse system's figure, written by the downloads alone (a
+    download compares with the levels it copied while reading, trusting no one else wrote them;
+    a hand edit would also be overwritten by the next change)."""
+
     list_display = ("product", "warehouse", "quantity_available", "quantity_on_hand", "loaded_at")
     list_select_related = ("product", "warehouse")
     raw_id_fields = ("product", "warehouse")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

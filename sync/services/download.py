@@ -42,6 +42,7 @@ from sync.services.download_staging import (
     DownloadStaging,
     StockRow,
     copy_text,
+    epoch_us,
 )
 from sync.services.runs import RunAlreadyInProgress, run_claim, run_finish, run_log
 from warehouses.connectors import (
@@ -160,14 +161,15 @@ def _download(
         connector = warehouse_connector_for(merchant)
     run_log(run, f"Reading from {connector.label}.")
     infos = list(connector.warehouses())
-    warehouse_codes: set[str] = set()
-    with DownloadStaging(merchant_id=merchant.pk) as staging:
+    with DownloadStaging(merchant_id=merchant.pk, copies_current=not is_partial) as staging:
+        warehouse_codes = staging.warehouse_slots
         started = time.monotonic()
         staging.load(
             _validated_rows(
                 connector.stock(),
                 run=run,
-                codes=warehouse_codes,
+                slots=warehouse_codes,
+                aliases=staging.pending_aliases,
                 as_copy_lines=staging.loads_copy_lines,
             )
         )
@@ -196,10 +198,17 @@ def _download(
 
 
 def _validated_rows(
-    records: Iterable[StockRecord], *, run: SyncRun, codes: set[str], as_copy_lines: bool
-) -> Iterator[tuple[StockRow | str, list[AliasRow]]]:
+    records: Iterable[StockRecord],
+    *,
+    run: SyncRun,
+    slots: dict[str, int],
+    aliases: list[AliasRow],
+    as_copy_lines: bool,
+) -> Iterator[StockRow | str]:
     """Each record as a staging row, validated, with available derived when not reported:
     a `StockRow`, or with `as_copy_lines` its line of `COPY` text (the staging's format).
+    Gives each new warehouse code the next slot in `slots`, and appends the records' alias
+    rows to `aliases`.
 
     The hot loop of a download (a million records): checks and rendering are inlined in one
     loop, messages built only on failure.
@@ -248,19 +257,18 @@ def _validated_rows(
                     f"SKU {sku} in warehouse '{code or 'Default'}' has a timestamp without a "
                     "time zone. Nothing was applied."
                 )
-            if code not in codes:
-                codes.add(code)
+            slot = slots.get(code)
+            if slot is None:
+                slot = slots[code] = len(slots)
             name = record.name or ""
             if len(name) > PRODUCT_NAME_MAX_LENGTH:
                 name = name[:PRODUCT_NAME_MAX_LENGTH]
-            aliases = (
-                [_alias_row(sku, alias, value) for alias, value in record.aliases if value]
-                if record.aliases
-                else _NO_ALIASES
-            )
+            if record.aliases:
+                aliases.extend(
+                    _alias_row(sku, alias, value) for alias, value in record.aliases if value
+                )
             if not as_copy_lines:
-                row = (code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at)
-                yield row, aliases
+                yield (slot, sku, name, on_hand, available, allocated, on_hold, wms_updated_at)
                 continue
             # Most systems stamp a whole export with few distinct times: format each once.
             if wms_updated_at is None:
@@ -268,24 +276,33 @@ def _validated_rows(
             elif wms_updated_at is last_time:
                 time_text = last_text
             else:
-                last_time, last_text = wms_updated_at, wms_updated_at.isoformat()
+                last_time, last_text = wms_updated_at, str(epoch_us(wms_updated_at))
                 time_text = last_text
-            text = f"{code}\t{sku}\t{name}"
-            if text.count("\t") != 2 or "\\" in text or "\n" in text or "\r" in text:
-                text = f"{copy_text(code)}\t{copy_text(sku)}\t{copy_text(name)}"
-            yield (
-                (
-                    f"{text}\t{on_hand}\t{available}\t"
-                    f"{COPY_NULL if allocated is None else allocated}\t"
-                    f"{COPY_NULL if on_hold is None else on_hold}\t{time_text}\n"
-                ),
-                aliases,
+            line = (
+                f"{slot}\t{sku}\t{name}\t{on_hand}\t{available}\t"
+                f"{COPY_NULL if allocated is None else allocated}\t"
+                f"{COPY_NULL if on_hold is None else on_hold}\t{time_text}\n"
             )
+            # A tab, line break or backslash in the SKU or the name (rare): escape them. (The
+            # other fields are numbers, NULLs and a time: one backslash each NULL, no others.)
+            if (
+                line.count("\t") != 7
+                or line.count("\n") != 1
+                or "\r" in line
+                or "\\" in sku
+                or "\\" in name
+            ):
+                line = _escaped_line(line, sku, name)
+            yield line
     finally:
         run.records_read = count
 
 
-_NO_ALIASES: list[AliasRow] = []
+def _escaped_line(line: str, sku: str, name: str) -> str:
+    """The COPY line with its SKU and name escaped (the other fields never need it)."""
+    slot, rest = line.split("\t", 1)
+    tail = rest[len(sku) + 1 + len(name) :]
+    return f"{slot}\t{copy_text(sku)}\t{copy_text(name)}{tail}"
 
 
 def _reject_quantity(value, label: str, sku: str, code: str) -> None:
@@ -386,7 +403,7 @@ def _apply(
     merchant: Merchant,
     staging: DownloadStaging,
     infos: list[WarehouseInfo],
-    codes: set[str],
+    codes: dict[str, int],
     is_partial: bool = False,
 ) -> SyncRun:
     now = timezone.now()
@@ -395,7 +412,7 @@ def _apply(
     try:
         with transaction.atomic():
             warehouse_ids, new_warehouses = _warehouses_ensure(
-                merchant=merchant, codes=codes | set(names), names=names
+                merchant=merchant, codes=set(codes) | set(names), names=names
             )
             result = staging.apply(
                 warehouse_ids={code: warehouse_ids[code] for code in codes},

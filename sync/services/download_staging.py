@@ -4,11 +4,18 @@
 
 A download streams the warehouse system's records into two temporary tables of the database
 session (`download_stage`, `download_alias_stage`): on PostgreSQL with `COPY`, elsewhere with
-batched inserts. Nothing of the merchant's data is touched while the records arrive, so a
-failure part way applies nothing. The checks (duplicates, alias conflicts, a suspicious drop)
-are queries on the staging tables, and `apply()` writes everything with a handful of statements,
-the levels with one `INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM … RETURNING`
-that yields exactly the changed rows. No row is saved through the ORM one by one.
+batched inserts. Each staged record names its warehouse by a small number, its slot (the order
+in which the download first met the warehouse's code). Nothing of the merchant's data is
+touched while the records arrive, so a failure part way applies nothing. The checks
+(duplicates, alias conflicts, a suspicious drop) are queries on the staging tables, and
+`apply()` writes everything with a handful of statements, the levels with one
+`INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM … RETURNING` that yields exactly
+the changed rows. No row is saved through the ORM one by one.
+
+On PostgreSQL a full download also copies the merchant's current levels into a third temporary
+table (`download_stage_current`) while the records are still arriving: the database has a core
+to spare while Python reads, and comparing a million staged levels with that copy (one hash
+join) costs a fraction of a million index look-ups after the read.
 
 Temporary tables belong to the connection, so two downloads of different merchants on different
 connections never see each other's staging.
@@ -17,9 +24,10 @@ connections never see each other's staging.
 import io
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import islice
 
 from django.db import connection
 
@@ -29,7 +37,13 @@ STAGE = "download_stage"
 ALIAS_STAGE = "download_alias_stage"
 WAREHOUSE_STAGE = "download_stage_warehouse"
 PRODUCT_STAGE = "download_stage_product"
+CURRENT_STAGE = "download_stage_current"
 BATCH_ROWS = 20_000
+# Batches the reader may run ahead of the helper connection (about 1 MB of COPY text each): room
+# for the copy of the current levels, which the helper makes before the first batch.
+PIPE_BATCHES = 32
+# The duplicate check folded into the per-SKU aggregate sums one bit per warehouse slot.
+SLOT_BITS = 63
 # Memory for the hash aggregates and joins over a million staged rows (PostgreSQL's default 4 MB
 # spills them to disk); set for the download's session only.
 WORK_MEM = "128MB"
@@ -40,13 +54,23 @@ A = Alias._meta.db_table
 L = InventoryLevel._meta.db_table
 H = InventoryLevelChange._meta.db_table
 
-# (warehouse_code, sku, name, on_hand, available, allocated, on_hold, wms_updated_at)
-StockRow = tuple[str, str, str, int, int, int | None, int | None, datetime | None]
+# (warehouse slot, sku, name, on_hand, available, allocated, on_hold, wms_updated_at); on
+# PostgreSQL the COPY line carries the time as microseconds since the epoch (see `epoch_us`).
+StockRow = tuple[int, str, str, int, int, int | None, int | None, datetime | None]
 # (sku, alias name, alias value)
 AliasRow = tuple[str, str, str]
 
 COPY_NULL = "\\N"  # COPY's text format for NULL
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_us(moment: datetime) -> int:
+    """A timezone-aware time as whole microseconds since the epoch, exactly."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def copy_text(value: str) -> str:
@@ -83,21 +107,36 @@ class DownloadStaging:
     """The staging tables of one download on the current connection. Use as a context manager:
     the tables are created on entry and dropped on exit."""
 
-    def __init__(self, *, merchant_id: int) -> None:
+    def __init__(self, *, merchant_id: int, copies_current: bool = True) -> None:
+        """`copies_current=False` skips the copy of the merchant's current levels (a partial
+        update names a few SKUs: looking their levels up is cheaper than copying them all)."""
         self.merchant_id = merchant_id
         self.is_postgresql = connection.vendor == "postgresql"
+        self.copies_current = copies_current and self.is_postgresql
+        # Warehouse code -> slot, filled by the rows' producer as it meets the codes.
+        self.warehouse_slots: dict[str, int] = {}
+        # Alias rows of the records read so far, appended by the rows' producer; `load()`
+        # stages them batch by batch.
+        self.pending_aliases: list[AliasRow] = []
         self.alias_rows = 0
         self.staged_products = 0
+        self.maybe_duplicates = 0
+        # What the copy of the current levels saw: the merchant's products then (how many, and
+        # the highest id), so that `apply()` can tell whether one was deleted since.
+        self._current: tuple[int, int] | None = None
         self._pipe: _CopyPipe | None = None
 
     # --- life ------------------------------------------------------------------------------------
 
     def __enter__(self) -> "DownloadStaging":
         self._drop()
-        timestamp = "timestamptz" if self.is_postgresql else "text"
+        # PostgreSQL stages the WMS time as microseconds since the epoch: a COPY parses an
+        # integer in a fraction of the time of a timestamp, and only the changed levels need
+        # the time itself.
+        timestamp = "bigint" if self.is_postgresql else "text"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGE} (warehouse_code text NOT NULL, sku text NOT NULL,"
+                f"CREATE TEMPORARY TABLE {STAGE} (warehouse integer NOT NULL, sku text NOT NULL,"
                 " name text NOT NULL, on_hand integer NOT NULL, available integer NOT NULL,"
                 f" allocated integer, on_hold integer, wms_updated_at {timestamp})"
             )
@@ -106,15 +145,23 @@ class DownloadStaging:
                 " value text NOT NULL)"
             )
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {WAREHOUSE_STAGE} (code text NOT NULL,"
+                f"CREATE TEMPORARY TABLE {WAREHOUSE_STAGE} (slot integer NOT NULL,"
                 " warehouse_id bigint NOT NULL)"
             )
-            # One row per staged SKU: its name and its highest available, built once after the
-            # load for the product writes and the checks.
+            # One row per staged SKU: its name, its highest available and whether it may be
+            # reported twice for one warehouse, built once after the load for the product
+            # writes and the checks.
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {PRODUCT_STAGE} (sku text NOT NULL, name text NOT NULL,"
-                " max_available integer NOT NULL)"
+                " max_available integer NOT NULL, maybe_duplicate boolean NOT NULL)"
             )
+            if self.copies_current:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {CURRENT_STAGE} (sku text NOT NULL,"
+                    " warehouse_id bigint NOT NULL, product_id bigint NOT NULL,"
+                    " quantity_on_hand integer NOT NULL, quantity_available integer NOT NULL,"
+                    " quantity_allocated integer, quantity_on_hold integer)"
+                )
             if self.is_postgresql:
                 cursor.execute(f"SET work_mem = '{WORK_MEM}'")
                 # Compiling these one-off statements (with inlining and optimisation, as their
@@ -135,7 +182,7 @@ class DownloadStaging:
 
     def _drop(self) -> None:
         with connection.cursor() as cursor:
-            for table in (STAGE, ALIAS_STAGE, WAREHOUSE_STAGE, PRODUCT_STAGE):
+            for table in (STAGE, ALIAS_STAGE, WAREHOUSE_STAGE, PRODUCT_STAGE, CURRENT_STAGE):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     # --- loading ---------------------------------------------------------------------------------
@@ -145,25 +192,28 @@ class DownloadStaging:
         """Whether `load()` takes each stock row as its line of `COPY` text (PostgreSQL)."""
         return self.is_postgresql
 
-    def load(self, stock_rows: Iterator[tuple[StockRow | str, Iterable[AliasRow]]]) -> None:
-        """Stream `(stock row, its alias rows)` pairs into the staging tables, in batches; each
-        stock row is its line of `COPY` text when `loads_copy_lines`.
+    def load(self, stock_rows: Iterator[StockRow | str]) -> None:
+        """Stream the stock rows into the staging tables, in batches; each row is its line of
+        `COPY` text when `loads_copy_lines`. The producer of the rows fills `warehouse_slots`
+        and appends each record's alias rows to `pending_aliases` as it goes.
 
         Runs outside any transaction: the stream comes from the network, and each batch commits
         into the temporary tables only.
         """
-        stock_batch: list = []
-        alias_batch: list[AliasRow] = []
         self._pipe = _CopyPipe() if self.is_postgresql else None
         try:
-            for stock_row, alias_rows in stock_rows:
-                stock_batch.append(stock_row)
-                if alias_rows:
-                    alias_batch.extend(alias_rows)
-                if len(stock_batch) >= BATCH_ROWS:
-                    self._flush(stock_batch, alias_batch)
-                    stock_batch, alias_batch = [], []
-            self._flush(stock_batch, alias_batch)
+            if self._pipe is not None:
+                if self.copies_current:
+                    self._pipe.call(self._copy_current)
+                # `join` pulls a batch of lines from the producer in C, with no Python loop.
+                while text := "".join(islice(stock_rows, BATCH_ROWS)):
+                    self._pipe.send(STAGE, text)
+                    self._flush_aliases(at_least=BATCH_ROWS)
+            else:
+                while batch := list(islice(stock_rows, BATCH_ROWS)):
+                    self._insert(STAGE, batch)
+                    self._flush_aliases(at_least=BATCH_ROWS)
+            self._flush_aliases(at_least=1)
         except BaseException:
             if self._pipe is not None:
                 self._pipe.close(raise_error=False)  # the stream's error is the one to report
@@ -177,46 +227,81 @@ class DownloadStaging:
                 cursor.execute(f"ANALYZE {STAGE}")
                 if self.alias_rows:
                     cursor.execute(f"ANALYZE {ALIAS_STAGE}")
+                # The duplicate check, folded in: a SKU has fewer warehouse bits set than
+                # records exactly when one warehouse comes twice (slots past SLOT_BITS share
+                # bits, which can only flag a SKU that `duplicate_records` then clears).
+                maybe_duplicate = (
+                    f"COUNT(*) <> bit_count(BIT_OR(1::bigint << mod(warehouse, {SLOT_BITS}))"
+                    "::bit(64))"
+                )
             else:
                 cursor.execute(f"CREATE INDEX {STAGE}_sku ON {STAGE} (sku)")
                 cursor.execute(f"CREATE INDEX {ALIAS_STAGE}_sku ON {ALIAS_STAGE} (sku, name)")
+                maybe_duplicate = "COUNT(*) <> COUNT(DISTINCT warehouse)"
             cursor.execute(
-                f"INSERT INTO {PRODUCT_STAGE} (sku, name, max_available)"
-                f" SELECT sku, MAX(name), MAX(available) FROM {STAGE} GROUP BY sku"
+                f"INSERT INTO {PRODUCT_STAGE} (sku, name, max_available, maybe_duplicate)"
+                f" SELECT sku, MAX(name), MAX(available), {maybe_duplicate} FROM {STAGE}"
+                " GROUP BY sku"
             )
             self.staged_products = cursor.rowcount
+            cursor.execute(f"SELECT COUNT(*) FROM {PRODUCT_STAGE} WHERE maybe_duplicate")
+            (self.maybe_duplicates,) = cursor.fetchone()
             if self.is_postgresql:
                 cursor.execute(f"ANALYZE {PRODUCT_STAGE}")
             else:
                 cursor.execute(f"CREATE UNIQUE INDEX {PRODUCT_STAGE}_sku ON {PRODUCT_STAGE} (sku)")
 
-    def _flush(self, stock_batch: list, alias_batch: list[AliasRow]) -> None:
-        self.alias_rows += len(alias_batch)
-        if self._pipe is not None:
-            if stock_batch:
-                self._pipe.send(STAGE, "".join(stock_batch))
-            if alias_batch:
-                self._pipe.send(ALIAS_STAGE, _copy_alias_lines(alias_batch))
+    def _flush_aliases(self, *, at_least: int) -> None:
+        aliases = self.pending_aliases
+        if len(aliases) < at_least:
             return
-        adapt = connection.ops.adapt_datetimefield_value
+        self.alias_rows += len(aliases)
+        if self._pipe is not None:
+            self._pipe.send(ALIAS_STAGE, _copy_alias_lines(aliases))
+        else:
+            self._insert(ALIAS_STAGE, aliases)
+        aliases.clear()  # the producer keeps appending to the same list
+
+    def _insert(self, table: str, rows: list) -> None:
         with connection.cursor() as cursor:
-            if stock_batch:
+            if table == STAGE:
+                adapt = connection.ops.adapt_datetimefield_value
                 cursor.executemany(
                     f"INSERT INTO {STAGE} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    [(*row[:7], adapt(row[7])) for row in stock_batch],
+                    [(*row[:7], adapt(row[7])) for row in rows],
                 )
-            if alias_batch:
-                cursor.executemany(f"INSERT INTO {ALIAS_STAGE} VALUES (%s, %s, %s)", alias_batch)
+            else:
+                cursor.executemany(f"INSERT INTO {ALIAS_STAGE} VALUES (%s, %s, %s)", rows)
+
+    def _copy_current(self, cursor) -> None:
+        """On the helper connection, before the first batch: copy the merchant's levels, and
+        count its products, in one statement (one snapshot of the database)."""
+        cursor.execute(
+            f"WITH copied AS (INSERT INTO {CURRENT_STAGE} SELECT p.sku, l.warehouse_id,"
+            " l.product_id, l.quantity_on_hand, l.quantity_available, l.quantity_allocated,"
+            f" l.quantity_on_hold FROM {P} p JOIN {L} l ON l.product_id = p.id"
+            " WHERE p.merchant_id = %s)"
+            f" SELECT COUNT(*), COALESCE(MAX(id), 0) FROM {P} WHERE merchant_id = %s",
+            [self.merchant_id, self.merchant_id],
+        )
+        self._current = cursor.fetchone()
+        cursor.execute(f"ANALYZE {CURRENT_STAGE}")
 
     # --- checks (read-only) ----------------------------------------------------------------------
 
     def duplicate_records(self, *, limit: int = 3) -> list[tuple[str, str]]:
-        """(warehouse code, SKU) pairs reported more than once."""
-        return self._rows(
-            f"SELECT warehouse_code, sku FROM {STAGE} GROUP BY warehouse_code, sku"
-            " HAVING COUNT(*) > 1 ORDER BY sku, warehouse_code LIMIT %s",
+        """(warehouse code, SKU) pairs reported more than once. Only the SKUs the per-SKU
+        aggregate flagged are grouped (none, in a download without duplicates)."""
+        if not self.maybe_duplicates:
+            return []
+        rows = self._rows(
+            f"SELECT warehouse, sku FROM {STAGE} WHERE sku IN"
+            f" (SELECT sku FROM {PRODUCT_STAGE} WHERE maybe_duplicate)"
+            " GROUP BY warehouse, sku HAVING COUNT(*) > 1 ORDER BY sku, warehouse LIMIT %s",
             [limit],
         )
+        codes = {slot: code for code, slot in self.warehouse_slots.items()}
+        return [(codes[slot], sku) for slot, sku in rows]
 
     def alias_name_conflicts(self, *, limit: int = 3) -> list[tuple[str, str, str, str]]:
         """(SKU, alias name, one value, another value): one product, two codes for one name."""
@@ -288,18 +373,25 @@ class DownloadStaging:
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {WAREHOUSE_STAGE} (code, warehouse_id) VALUES (%s, %s)",
-                list(warehouse_ids.items()),
+                f"INSERT INTO {WAREHOUSE_STAGE} (slot, warehouse_id) VALUES (%s, %s)",
+                [(self.warehouse_slots[code], pk) for code, pk in warehouse_ids.items()],
             )
             if self.is_postgresql:
                 cursor.execute(f"ANALYZE {WAREHOUSE_STAGE}")  # a few rows, not the guessed 1,200
+            compares_current = self._current_still_valid(cursor)
             new_products = self._apply_products(cursor, stamp)
             if self.is_postgresql and new_products > ANALYZE_AFTER_NEW_PRODUCTS:
                 # The planner's statistics still describe the table before these products:
                 # without fresh ones it joins a million staged rows as if there were none.
                 cursor.execute(f"ANALYZE {P}")
             new_aliases = self._apply_aliases(cursor, stamp) if self.alias_rows else 0
-            levels_changed = self._apply_levels(cursor, stamp, run_id, new_products=new_products)
+            levels_changed = self._apply_levels(
+                cursor,
+                stamp,
+                run_id,
+                new_products=new_products,
+                compares_current=compares_current,
+            )
             not_reported = 0
             if mark_not_reported:
                 # Only the products that flip: reported before (or made by hand), not now.
@@ -316,6 +408,20 @@ class DownloadStaging:
             levels_changed=levels_changed,
             not_reported=not_reported,
         )
+
+    def _current_still_valid(self, cursor) -> bool:
+        """Whether the copy of the current levels still describes them. Levels are written by
+        this merchant's downloads only (one at a time; the admin shows them read-only), so
+        the one way they can change since the copy is a product deleted with its levels: then
+        the products the copy saw are no longer all there."""
+        if self._current is None:
+            return False
+        products, highest_id = self._current
+        ((still_there,),) = self._rows(
+            f"SELECT COUNT(*) FROM {P} WHERE merchant_id = %s AND id <= %s",
+            [self.merchant_id, highest_id],
+        )
+        return still_there == products
 
     def _apply_products(self, cursor, stamp) -> int:
         """Create the new products and update the ones whose row changes; returns how many
@@ -371,7 +477,9 @@ class DownloadStaging:
         )
         return cursor.rowcount
 
-    def _apply_levels(self, cursor, stamp, run_id: int, *, new_products: int) -> int:
+    def _apply_levels(
+        self, cursor, stamp, run_id: int, *, new_products: int, compares_current: bool
+    ) -> int:
         """Upsert the levels; the changed ones become history rows. Returns how many changed.
 
         History (the product chart): one row per change of an existing level, recorded against
@@ -380,6 +488,9 @@ class DownloadStaging:
         first changes, the figure it had (at its `loaded_at`, without a run) is recorded along
         with the new one, so that a level's history, once it has one, is complete; the chart
         shows a level without history as its single current point.
+
+        `compares_current`: compare with the copy of the current levels (a hash join) instead
+        of looking each staged level up.
         """
         columns = (
             "quantity_on_hand",
@@ -415,24 +526,46 @@ class DownloadStaging:
                 f" LEFT JOIN {L} o ON o.product_id = p.id AND o.warehouse_id = w.warehouse_id"
             )
         staged_levels = (
-            f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.code = s.warehouse_code"
+            f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.slot = s.warehouse"
             f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku"
         )
+        product_id = "p.id"
+        wms_updated_at = "s.wms_updated_at"
+        if self.is_postgresql:
+            # Whole seconds, then the microseconds: both exact (a double holds the seconds).
+            wms_updated_at = (
+                "to_timestamp(s.wms_updated_at / 1000000)"
+                " + mod(s.wms_updated_at, 1000000) * interval '1 microsecond'"
+            )
+        upsert_params = [stamp, self.merchant_id]
         source = f"{staged_levels}{existing_level} WHERE (o.id IS NULL OR {differs})"
         is_first_load = self.is_postgresql and new_products == self.staged_products
         if is_first_load:
             # Every reported product was created by this download (a merchant's first load):
             # every level is new, so none is compared and none has a history.
             source = f"{staged_levels} WHERE TRUE"
+        elif compares_current:
+            # The copy knows each current level's product; a staged level it lacks is new and
+            # looks its product up (only those rows: COALESCE stops at the copy's id).
+            product_id = (
+                f"COALESCE(o.product_id, (SELECT id FROM {P} WHERE merchant_id = %s"
+                " AND sku = s.sku))"
+            )
+            upsert_params = [self.merchant_id, stamp]
+            source = (
+                f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.slot = s.warehouse"
+                f" LEFT JOIN {CURRENT_STAGE} o ON o.sku = s.sku"
+                f" AND o.warehouse_id = w.warehouse_id WHERE (o.product_id IS NULL OR {differs})"
+            )
         upsert = (
             f"INSERT INTO {L} (product_id, warehouse_id, quantity_on_hand, quantity_available,"
             " quantity_allocated, quantity_on_hold, wms_updated_at, loaded_at)"
-            " SELECT p.id, w.warehouse_id, s.on_hand, s.available, s.allocated, s.on_hold,"
-            f" s.wms_updated_at, %s{source}"
+            f" SELECT {product_id}, w.warehouse_id, s.on_hand, s.available, s.allocated,"
+            f" s.on_hold, {wms_updated_at}, %s{source}"
             # In the unique index's order: a million new levels are then appended to the index
             # instead of being scattered over it, and the foreign-key checks at commit read the
             # products in order (about half the time of the connector's order on PostgreSQL).
-            " ORDER BY p.id, w.warehouse_id"
+            " ORDER BY 1, 2"
             " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET"
             " quantity_on_hand = excluded.quantity_on_hand,"
             " quantity_available = excluded.quantity_available,"
@@ -451,7 +584,7 @@ class DownloadStaging:
             " AND h.warehouse_id = o.warehouse_id)"
         )
         if is_first_load:
-            cursor.execute(upsert.rsplit(" RETURNING ", 1)[0], [stamp, self.merchant_id])
+            cursor.execute(upsert.rsplit(" RETURNING ", 1)[0], upsert_params)
             return cursor.rowcount
         if self.is_postgresql:
             # One statement. Every part of it reads the tables as they were before it, so `o`
@@ -475,7 +608,7 @@ class DownloadStaging:
                 f" WHERE id IN (SELECT product_id FROM changed)"
                 " AND last_reported_at IS DISTINCT FROM %s RETURNING 1)"
                 " SELECT (SELECT COUNT(*) FROM changed)",
-                [stamp, self.merchant_id, stamp, run_id, stamp, stamp],
+                [*upsert_params, stamp, run_id, stamp, stamp],
             )
             (count,) = cursor.fetchone()
             return count
@@ -487,7 +620,7 @@ class DownloadStaging:
             [self.merchant_id],
         )
         before = {(row[0], row[1]): row for row in cursor.fetchall()}
-        cursor.execute(upsert, [stamp, self.merchant_id])
+        cursor.execute(upsert, upsert_params)
         changed = cursor.fetchall()
         rows = []
         for product_id, warehouse_id, on_hand, available in changed:
@@ -511,30 +644,43 @@ class DownloadStaging:
 
 
 class _CopyPipe:
-    """COPYs batches on a helper thread while the caller reads and renders the next ones.
+    """Runs the staging's database work on a helper thread while the caller reads and renders
+    the next batches: first any `call()`ed job (the copy of the current levels), then each
+    `send()`-ed batch as a COPY, in order.
 
     On a small machine the download's Python work (reading, validating, rendering records) and
-    PostgreSQL's work (parsing and storing the COPY) then run on two cores instead of taking
-    turns. The thread uses the connection's own DB-API connection, which the calling thread does
-    not touch until `close()`; psycopg releases the GIL while it waits for the server.
+    PostgreSQL's work (storing the COPY, copying the current levels) then run on two cores
+    instead of taking turns. The thread uses the connection's own DB-API connection, which the
+    calling thread does not touch until `close()`; psycopg releases the GIL while it waits for
+    the server.
     """
 
     def __init__(self) -> None:
         connection.ensure_connection()
         self._raw = connection.connection
-        self._batches: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=2)
+        self._jobs: queue.Queue[tuple[str, str] | Callable | None] = queue.Queue(
+            maxsize=PIPE_BATCHES
+        )
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._work, name="download-copy", daemon=True)
         self._thread.start()
 
+    def call(self, job: Callable) -> None:
+        """Run `job(cursor)` on the helper connection, after the jobs sent before it."""
+        self._put(job)
+
     def send(self, table: str, text: str) -> None:
+        """COPY `text` into `table` on the helper connection."""
+        self._put((table, text))
+
+    def _put(self, job) -> None:
         if self._error is not None:
             raise self._error
-        self._batches.put((table, text))
+        self._jobs.put(job)
 
     def close(self, *, raise_error: bool = True) -> None:
-        """Wait for the batches sent so far; re-raise the helper's error, if any."""
-        self._batches.put(None)
+        """Wait for the jobs sent so far; re-raise the helper's error, if any."""
+        self._jobs.put(None)
         self._thread.join()
         if raise_error and self._error is not None:
             raise self._error
@@ -542,10 +688,13 @@ class _CopyPipe:
     def _work(self) -> None:
         cursor = self._raw.cursor()
         try:
-            while (batch := self._batches.get()) is not None:
+            while (job := self._jobs.get()) is not None:
                 if self._error is None:
                     try:
-                        _copy(cursor, *batch)
+                        if callable(job):
+                            job(cursor)
+                        else:
+                            _copy(cursor, *job)
                     except BaseException as error:
                         self._error = error
         finally:
