@@ -150,10 +150,13 @@ class DownloadStaging:
             )
             # One row per staged SKU: its name, its highest available and whether it may be
             # reported twice for one warehouse, built once after the load for the product
-            # writes and the checks.
+            # writes and the checks; with the copy of the current levels, also the product it
+            # names (NULL: a new one), whether that product was reported before and whether its
+            # row changes.
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {PRODUCT_STAGE} (sku text NOT NULL, name text NOT NULL,"
-                " max_available integer NOT NULL, maybe_duplicate boolean NOT NULL)"
+                " max_available integer NOT NULL, maybe_duplicate boolean NOT NULL,"
+                " product_id bigint, was_reported boolean, needs_update boolean)"
             )
             if self.copies_current:
                 cursor.execute(
@@ -238,11 +241,28 @@ class DownloadStaging:
                 cursor.execute(f"CREATE INDEX {STAGE}_sku ON {STAGE} (sku)")
                 cursor.execute(f"CREATE INDEX {ALIAS_STAGE}_sku ON {ALIAS_STAGE} (sku, name)")
                 maybe_duplicate = "COUNT(*) <> COUNT(DISTINCT warehouse)"
-            cursor.execute(
-                f"INSERT INTO {PRODUCT_STAGE} (sku, name, max_available, maybe_duplicate)"
-                f" SELECT sku, MAX(name), MAX(available), {maybe_duplicate} FROM {STAGE}"
-                " GROUP BY sku"
+            aggregate = (
+                f"SELECT sku, MAX(name) AS name, MAX(available) AS max_available,"
+                f" {maybe_duplicate} AS maybe_duplicate FROM {STAGE} GROUP BY sku"
             )
+            if self.copies_current:
+                # Each SKU's product looked up once, here, for the checks and the writes.
+                cursor.execute(
+                    f"INSERT INTO {PRODUCT_STAGE} SELECT z.sku, z.name, z.max_available,"
+                    " z.maybe_duplicate, p.id,"
+                    " COALESCE(p.last_reported_at IS NOT NULL AND p.not_reported_since IS NULL,"
+                    " FALSE),"
+                    " COALESCE(p.not_reported_since IS NOT NULL OR p.last_reported_at IS NULL"
+                    " OR (z.name <> '' AND z.name <> p.name), FALSE)"
+                    f" FROM ({aggregate}) z"
+                    f" LEFT JOIN {P} p ON p.merchant_id = %s AND p.sku = z.sku",
+                    [self.merchant_id],
+                )
+            else:
+                cursor.execute(
+                    f"INSERT INTO {PRODUCT_STAGE} (sku, name, max_available, maybe_duplicate)"
+                    f" {aggregate}"
+                )
             self.staged_products = cursor.rowcount
             cursor.execute(f"SELECT COUNT(*) FROM {PRODUCT_STAGE} WHERE maybe_duplicate")
             (self.maybe_duplicates,) = cursor.fetchone()
@@ -340,6 +360,19 @@ class DownloadStaging:
         )
         if not existing:
             return SuspiciousCounts(existing=0, vanished=0, dropped_to_zero=0)
+        if self.copies_current:
+            # The staged SKUs know their products (see `load()`).
+            ((still_reported, dropped),) = self._rows(
+                f"SELECT COUNT(*), COUNT(*) FILTER (WHERE z.max_available = 0 AND EXISTS"
+                f" (SELECT 1 FROM {L} l WHERE l.product_id = z.product_id"
+                f" AND l.quantity_available > 0)) FROM {PRODUCT_STAGE} z WHERE z.was_reported",
+                [],
+            )
+            return SuspiciousCounts(
+                existing=existing,
+                vanished=max(existing - still_reported, 0),
+                dropped_to_zero=dropped,
+            )
         ((vanished,),) = self._rows(
             f"SELECT COUNT(*) FROM {P} p WHERE {reported}"
             f" AND NOT EXISTS (SELECT 1 FROM {PRODUCT_STAGE} s WHERE s.sku = p.sku)",
@@ -379,7 +412,7 @@ class DownloadStaging:
             if self.is_postgresql:
                 cursor.execute(f"ANALYZE {WAREHOUSE_STAGE}")  # a few rows, not the guessed 1,200
             compares_current = self._current_still_valid(cursor)
-            new_products = self._apply_products(cursor, stamp)
+            new_products = self._apply_products(cursor, stamp, attached=compares_current)
             if self.is_postgresql and new_products > ANALYZE_AFTER_NEW_PRODUCTS:
                 # The planner's statistics still describe the table before these products:
                 # without fresh ones it joins a million staged rows as if there were none.
@@ -395,11 +428,22 @@ class DownloadStaging:
             not_reported = 0
             if mark_not_reported:
                 # Only the products that flip: reported before (or made by hand), not now.
+                if compares_current:
+                    # By product id, among the products the copy saw (a later one, made by
+                    # hand while the download read, is judged by the next download).
+                    _, highest_id = self._current
+                    reported_now = f"s.product_id = {P}.id"
+                    params = [stamp, stamp, self.merchant_id, highest_id]
+                    seen = " AND id <= %s"
+                else:
+                    reported_now = f"s.sku = {P}.sku"
+                    params = [stamp, stamp, self.merchant_id]
+                    seen = ""
                 cursor.execute(
                     f"UPDATE {P} SET not_reported_since = %s, updated_at = %s"
-                    " WHERE merchant_id = %s AND not_reported_since IS NULL AND NOT EXISTS"
-                    f" (SELECT 1 FROM {PRODUCT_STAGE} s WHERE s.sku = {P}.sku)",
-                    [stamp, stamp, self.merchant_id],
+                    f" WHERE merchant_id = %s{seen} AND not_reported_since IS NULL AND NOT EXISTS"
+                    f" (SELECT 1 FROM {PRODUCT_STAGE} s WHERE {reported_now})",
+                    params,
                 )
                 not_reported = cursor.rowcount
         return ApplyResult(
@@ -423,7 +467,7 @@ class DownloadStaging:
         )
         return still_there == products
 
-    def _apply_products(self, cursor, stamp) -> int:
+    def _apply_products(self, cursor, stamp, *, attached: bool) -> int:
         """Create the new products and update the ones whose row changes; returns how many
         were created.
 
@@ -433,8 +477,29 @@ class DownloadStaging:
         download that first reported the product, reported it again after a flag, renamed it
         or changed one of its levels (stamped with the levels, see `_apply_levels`); that every
         product not flagged was in the latest download is what the flag says.
+
+        `attached`: the staged SKUs know their products and which rows change (see `load()`),
+        and those products are all still there.
         """
         merchant_id = self.merchant_id
+        if attached:
+            cursor.execute(
+                f"INSERT INTO {P} (merchant_id, sku, name, last_reported_at, not_reported_since,"
+                " created_at, updated_at)"
+                f" SELECT %s, s.sku, s.name, %s, NULL, %s, %s FROM {PRODUCT_STAGE} s"
+                " WHERE s.product_id IS NULL"
+                " ORDER BY s.sku ON CONFLICT (merchant_id, sku) DO NOTHING",
+                [merchant_id, stamp, stamp, stamp],
+            )
+            new_products = cursor.rowcount
+            cursor.execute(
+                f"UPDATE {P} SET last_reported_at = %s, not_reported_since = NULL,"
+                f" name = CASE WHEN s.name = '' THEN {P}.name ELSE s.name END, updated_at = %s"
+                f" FROM {PRODUCT_STAGE} s WHERE s.needs_update AND {P}.id = s.product_id"
+                f" AND {P}.merchant_id = %s",
+                [stamp, stamp, merchant_id],
+            )
+            return new_products
         cursor.execute(
             f"INSERT INTO {P} (merchant_id, sku, name, last_reported_at, not_reported_since,"
             " created_at, updated_at)"
