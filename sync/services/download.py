@@ -216,6 +216,7 @@ def _validated_rows(
     count = 0
     last_time: datetime | None = None
     last_text = COPY_NULL
+    slot_texts: dict[int, str] = {}
     try:
         for record in records:
             count += 1
@@ -260,6 +261,7 @@ def _validated_rows(
             slot = slots.get(code)
             if slot is None:
                 slot = slots[code] = len(slots)
+                slot_texts[slot] = str(slot)
             name = record.name or ""
             if len(name) > PRODUCT_NAME_MAX_LENGTH:
                 name = name[:PRODUCT_NAME_MAX_LENGTH]
@@ -279,18 +281,17 @@ def _validated_rows(
                 last_time, last_text = wms_updated_at, str(epoch_us(wms_updated_at))
                 time_text = last_text
             line = (
-                f"{slot}\t{sku}\t{name}\t{on_hand}\t{available}\t"
+                f"{slot_texts[slot]}\t{sku}\t{name}\t{on_hand}\t{available}\t"
                 f"{COPY_NULL if allocated is None else allocated}\t"
                 f"{COPY_NULL if on_hold is None else on_hold}\t{time_text}\n"
             )
-            # A tab, line break or backslash in the SKU or the name (rare): escape them. (The
-            # other fields are numbers, NULLs and a time: one backslash each NULL, no others.)
+            # A tab, line break or backslash in the SKU or the name (rare) must be escaped; the
+            # other fields are numbers, NULLs and a time. `isprintable()` is one fast scan that
+            # is False for every control character (tab, line breaks among them).
             if (
-                line.count("\t") != 7
-                or line.count("\n") != 1
-                or "\r" in line
+                not sku.isprintable()
                 or "\\" in sku
-                or "\\" in name
+                or (name and (not name.isprintable() or "\\" in name))
             ):
                 line = _escaped_line(line, sku, name)
             yield line
