@@ -590,10 +590,8 @@ class DownloadStaging:
             existing_level = (
                 f" LEFT JOIN {L} o ON o.product_id = p.id AND o.warehouse_id = w.warehouse_id"
             )
-        staged_levels = (
-            f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.slot = s.warehouse"
-            f" JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku"
-        )
+        staged = f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.slot = s.warehouse"
+        staged_levels = f"{staged} JOIN {P} p ON p.merchant_id = %s AND p.sku = s.sku"
         product_id = "p.id"
         wms_updated_at = "s.wms_updated_at"
         if self.is_postgresql:
@@ -618,8 +616,7 @@ class DownloadStaging:
             )
             upsert_params = [self.merchant_id, stamp]
             source = (
-                f" FROM {STAGE} s JOIN {WAREHOUSE_STAGE} w ON w.slot = s.warehouse"
-                f" LEFT JOIN {CURRENT_STAGE} o ON o.sku = s.sku"
+                f"{staged} LEFT JOIN {CURRENT_STAGE} o ON o.sku = s.sku"
                 f" AND o.warehouse_id = w.warehouse_id WHERE (o.product_id IS NULL OR {differs})"
             )
         upsert = (
